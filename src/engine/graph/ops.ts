@@ -144,6 +144,14 @@ export function slice(x: Value, axis: number, start: number, end: number): Value
   return one(x, 'Slice', [x, int64(x, [s]), int64(x, [e]), int64(x, [a])], {}, x.dtype, out);
 }
 
+/** Splits along one axis into pieces of the given sizes. */
+export function split(x: Value, axis: number, sizes: readonly number[]): Value[] {
+  const a = norm(axis, x.shape.length);
+  check(sizes.reduce((p, q) => p + q, 0) === x.shape[a], `Split: sizes ${sizes} do not cover ${x.shape[a]}`);
+  const outs = sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === a ? n : d)) }));
+  return g(x).node('Split', [x, int64(x, sizes)], { axis: a }, outs);
+}
+
 /** Gather along `axis` with integer indices (int32 on WebGPU). */
 export function gather(x: Value, indices: Value, axis = 0): Value {
   const a = norm(axis, x.shape.length);
