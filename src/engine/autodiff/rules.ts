@@ -77,6 +77,16 @@ export const rules = {
   Tanh: (c) => [o.mul(d0(c), o.sub(c.y[0].graph.scalar(1, c.y[0].dtype), o.square(c.y[0])))],
   Cast: (c) => [c.x[0].dtype.startsWith('float') ? o.cast(d0(c), c.x[0].dtype) : null],
   MatMul: matmulGrad,
+  Gemm: (c) => {
+    // y = a·op(b) + c with op(b) = bᵀ when transB
+    const [a, b] = c.x;
+    const transB = attrInt(c.node, 'transB') === 1;
+    const dy = d0(c);
+    const da = c.needs[0] ? (transB ? o.matmul(dy, b) : o.matmul(dy, o.transpose(b, [1, 0]))) : null;
+    const dbT = c.needs[1] ? o.matmul(o.transpose(a, [1, 0]), dy) : null; // d op(b): [k, n]
+    const db = dbT && transB ? o.transpose(dbT, [1, 0]) : dbT;
+    return [da, db, c.x.length > 2 && c.needs[2] ? dy : null];
+  },
   Softmax: (c) => {
     const y = c.y[0];
     const axis = attrInt(c.node, 'axis');

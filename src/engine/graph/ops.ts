@@ -74,6 +74,16 @@ export function matmul(a: Value, b: Value): Value {
   return one(a, 'MatMul', [a, b], {}, a.dtype, [...batch, m, n]);
 }
 
+/** Gemm for 2D operands: a @ (transB ? bᵀ : b) (+ c). Base projections use it on HF [out, in] weights. */
+export function gemm(a: Value, b: Value, c: Value | null, transB: boolean): Value {
+  check(a.shape.length === 2 && b.shape.length === 2, 'Gemm: 2D operands only');
+  const [m, k] = a.shape;
+  const [n, k2] = transB ? b.shape : [b.shape[1], b.shape[0]];
+  check(k === k2, () => `Gemm: ${shapeStr(a.shape)} @ ${shapeStr(b.shape)}${transB ? 'ᵀ' : ''}`);
+  if (c) broadcastShapes(c.shape, [m, n]);
+  return one(a, 'Gemm', c ? [a, b, c] : [a, b], { transB: transB ? 1 : 0 }, a.dtype, [m, n]);
+}
+
 export function softmax(x: Value, axis = -1): Value {
   return one(x, 'Softmax', [x], { axis: norm(axis, x.shape.length) }, x.dtype, x.shape);
 }

@@ -1,0 +1,141 @@
+// The Llama-family decoder (llama / SmolLM2 / Llama 3.x, qwen2, qwen3) as graph builders, following
+// transformers' modeling_llama / modeling_qwen2 / modeling_qwen3. Base weights are graph inputs with HF
+// names and HF layouts ([out, in] projections, used through Gemm transB); LoRA adapters add
+// scale · (x·Aᵀ)·Bᵀ with A, B stored transposed ([in, r], [r, out]) so no Transpose is needed.
+import type { Value } from '../graph/ir';
+import * as o from '../graph/ops';
+import type { ModelConfig } from './config';
+import type { TargetModule } from '../train/config';
+
+export const NEG_INF = -1e9;
+
+export interface LoraSlot {
+  /** [in, r] */ A: Value;
+  /** [r, out] */ B: Value;
+}
+export interface LoraGraph {
+  scale: number;
+  slot(layer: number, module: TargetModule): LoraSlot | undefined;
+  /** Optional dropout on the adapter input (training only). */
+  dropout?: (x: Value, layer: number, module: TargetModule) => Value;
+}
+
+export interface Dims {
+  B: number;
+  T: number;
+}
+
+function proj(
+  x: Value, // (M, in)
+  w: Map<string, Value>,
+  prefix: string,
+  module: TargetModule,
+  layer: number,
+  lora: LoraGraph | undefined,
+): Value {
+  const weight = w.get(`${prefix}.${module}.weight`)!; // (out, in)
+  const y = o.gemm(x, weight, w.get(`${prefix}.${module}.bias`) ?? null, true); // (M, out)
+  const slot = lora?.slot(layer, module);
+  if (!slot) return y;
+  const xin = lora!.dropout ? lora!.dropout(x, layer, module) : x;
+  const low = o.mul(o.matmul(xin, slot.A), lora!.scale); // (M, r)
+  return o.add(y, o.matmul(low, slot.B)); // (M, out)
+}
+
+/** rotate_half convention: x·cos + rotate_half(x)·sin, rotate_half(x) = cat(−x₂, x₁). */
+function rope(x: Value, cos: Value, sin: Value): Value {
+  const half = x.shape.at(-1)! / 2;
+  const [x1, x2] = o.split(x, -1, [half, half]);
+  const rotated = o.concat([o.neg(x2), x1], -1);
+  return o.add(o.mul(x, cos), o.mul(rotated, sin));
+}
+
+export interface AttnContext {
+  /** (B, 1, T, hd) */ cos: Value;
+  /** (B, 1, T, hd) */ sin: Value;
+  /** additive mask (B, 1, 1, T, S): 0 where key s is visible to query t, NEG_INF elsewhere */ bias: Value;
+}
+
+/**
+ * Additive attention mask from per-token segment ids (packing: tokens attend within their segment) and
+ * causality. segments: (B, T) float32.
+ */
+export function attentionBias(segments: Value): Value {
+  const g = segments.graph;
+  const [B, T] = segments.shape;
+  const iota = g.constant(Float32Array.from({ length: T }, (_, i) => i), 'float32', [T], 'iota_t');
+  const future = o.greater(o.reshape(iota, [1, T]), o.reshape(iota, [T, 1])); // (T, T): key after query
+  const causal = o.where(future, g.scalar(NEG_INF), g.scalar(0)); // (T, T)
+  const same = o.equal(o.reshape(segments, [B, 1, 1, T, 1]), o.reshape(segments, [B, 1, 1, 1, T])); // (B,1,1,T,T)
+  return o.where(same, causal, g.scalar(NEG_INF)); // (B, 1, 1, T, T)
+}
+
+/** Rotary tables gathered at the given positions. table: (P, hd); positions: (B, T) int32. */
+export function ropeAt(cosTable: Value, sinTable: Value, positions: Value): { cos: Value; sin: Value } {
+  const [B, T] = positions.shape;
+  const hd = cosTable.shape[1];
+  return {
+    cos: o.reshape(o.gather(cosTable, positions), [B, 1, T, hd]), // (B, 1, T, hd)
+    sin: o.reshape(o.gather(sinTable, positions), [B, 1, T, hd]),
+  };
+}
+
+function attention(c: ModelConfig, x: Value, w: Map<string, Value>, i: number, d: Dims, ctx: AttnContext, lora?: LoraGraph) {
+  const { B, T } = d;
+  const H = c.num_attention_heads;
+  const KV = c.num_key_value_heads;
+  const hd = c.head_dim;
+  const rep = H / KV;
+  const p = `model.layers.${i}.self_attn`;
+  let q = o.reshape(proj(x, w, p, 'q_proj', i, lora), [B, T, H, hd]); // (B, T, H, hd)
+  let k = o.reshape(proj(x, w, p, 'k_proj', i, lora), [B, T, KV, hd]); // (B, T, KV, hd)
+  const v = o.transpose(o.reshape(proj(x, w, p, 'v_proj', i, lora), [B, T, KV, hd]), [0, 2, 1, 3]); // (B, KV, T, hd)
+  if (c.qk_norm) {
+    q = o.rmsNorm(q, w.get(`${p}.q_norm.weight`)!, c.rms_norm_eps);
+    k = o.rmsNorm(k, w.get(`${p}.k_norm.weight`)!, c.rms_norm_eps);
+  }
+  q = rope(o.transpose(q, [0, 2, 1, 3]), ctx.cos, ctx.sin); // (B, H, T, hd)
+  k = rope(o.transpose(k, [0, 2, 1, 3]), ctx.cos, ctx.sin); // (B, KV, T, hd)
+  // GQA without copying K/V: the rep query heads of each KV head are stacked along the query axis
+  const qg = o.reshape(o.mul(q, 1 / Math.sqrt(hd)), [B, KV, rep * T, hd]); // (B, KV, rep·T, hd)
+  const scores = o.reshape(o.matmul(qg, o.transpose(k, [0, 1, 3, 2])), [B, KV, rep, T, T]); // (B, KV, rep, T, T)
+  const probs = o.softmax(o.add(scores, ctx.bias), -1); // (B, KV, rep, T, T)
+  const out = o.matmul(o.reshape(probs, [B, KV, rep * T, T]), v); // (B, KV, rep·T, hd)
+  const merged = o.reshape(o.transpose(o.reshape(out, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]); // (B·T, H·hd)
+  return proj(merged, w, p, 'o_proj', i, lora); // (B·T, D)
+}
+
+function mlp(x: Value, w: Map<string, Value>, i: number, lora?: LoraGraph) {
+  const p = `model.layers.${i}.mlp`;
+  const gate = proj(x, w, p, 'gate_proj', i, lora); // (B·T, I)
+  const up = proj(x, w, p, 'up_proj', i, lora); // (B·T, I)
+  return proj(o.mul(o.silu(gate), up), w, p, 'down_proj', i, lora); // (B·T, D)
+}
+
+/**
+ * Embedding and all decoder layers; returns the residual stream before the final norm.
+ * ids: (B, T) int32 → (B·T, D)
+ */
+export function decoder(c: ModelConfig, w: Map<string, Value>, ids: Value, ctx: AttnContext, lora?: LoraGraph): Value {
+  const [B, T] = ids.shape;
+  const D = c.hidden_size;
+  let h = o.reshape(o.gather(w.get('model.embed_tokens.weight')!, ids), [B * T, D]); // (B·T, D)
+  for (let i = 0; i < c.num_hidden_layers; i++) {
+    h = h.graph.scope(`layer${i}`, () => {
+      const a = attention(c, o.rmsNorm(h, w.get(`model.layers.${i}.input_layernorm.weight`)!, c.rms_norm_eps), w, i, { B, T }, ctx, lora);
+      const h1 = o.add(h, a);
+      const m = mlp(o.rmsNorm(h1, w.get(`model.layers.${i}.post_attention_layernorm.weight`)!, c.rms_norm_eps), w, i, lora);
+      return o.add(h1, m); // (B·T, D)
+    });
+  }
+  return h;
+}
+
+/** The LM head weight (V, D): lm_head.weight, or the embedding when tied. */
+export const headWeight = (c: ModelConfig, w: Map<string, Value>) =>
+  w.get(c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight')!;
+
+/** Final norm then logits for the given rows. h: (N, D) → (N, V) */
+export function logits(c: ModelConfig, w: Map<string, Value>, h: Value): Value {
+  return o.gemm(o.rmsNorm(h, w.get('model.norm.weight')!, c.rms_norm_eps), headWeight(c, w), null, true);
+}

@@ -1,0 +1,207 @@
+// Runtime parity: the same graphs on onnxruntime-node CPU, onnxruntime-web wasm and onnxruntime-web WebGPU
+// (Dawn; SwiftShader where there is no GPU), GPU-resident state fed back across runs, dispose, and that strict
+// mode turns a CPU fallback into an error (DESIGN §1). One WebGPU runtime for the whole file: first-run
+// shader compilation on software WebGPU takes tens of seconds.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Graph } from '../graph/ir';
+import { toOnnx } from '../graph/onnx';
+import * as op from '../graph/ops';
+import { createNodeRuntime } from './node.node';
+import type { Runtime, TensorData } from './types';
+
+const GPU_TIMEOUT = 120_000;
+
+function rand(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+/** Most ops the training graphs use, in one small graph. */
+function mixedModel(): Uint8Array {
+  const g = new Graph('mixed');
+  const x = g.input('x', 'float32', [4, 6]);
+  const w = g.input('w', 'float32', [6, 5]);
+  const idx = g.input('idx', 'int32', [3]);
+  const idx2 = g.input('idx2', 'int32', [4, 2]);
+  const b = g.constant(rand(5, 9), 'float32', [5], 'b');
+  const h = op.add(op.matmul(x, w), b); // (4, 5)
+  const p = op.softmax(h, -1); // (4, 5)
+  const r = op.reduceSum(p, [1]); // (4, 1)
+  const rows = op.gather(h, idx, 0); // (3, 5)
+  const picked = op.gatherElements(h, idx2, 1); // (4, 2)
+  const leaky = op.where(op.greater(h, 0), h, op.mul(h, 0.1)); // (4, 5)
+  const t = op.reshape(op.transpose(leaky, [1, 0]), [2, 10]); // (2, 10)
+  const cat = op.concat([t, op.mul(t, 2)], 0); // (4, 10)
+  const mixed = op.add(op.slice(cat, 1, 2, 7), op.expand(r, [4, 5])); // (4, 5)
+  g.output(p, 'p');
+  g.output(r, 'r');
+  g.output(rows, 'rows');
+  g.output(picked, 'picked');
+  g.output(mixed, 'mixed');
+  return toOnnx(g);
+}
+
+/** s_new = s·0.5 + x: the shape of an optimizer-state update. */
+function stateModel(n: number): Uint8Array {
+  const g = new Graph('state');
+  const s = g.input('s', 'float32', [n]);
+  const x = g.input('x', 'float32', [n]);
+  g.output(op.add(op.mul(s, 0.5), x), 's_new');
+  return toOnnx(g);
+}
+
+/** LogSoftmax has no WebGPU kernel in onnxruntime-web 1.30: it falls back to the CPU. */
+function logSoftmaxModel(): Uint8Array {
+  const g = new Graph('logsoftmax');
+  const x = g.input('x', 'float32', [2, 3]);
+  g.output(g.node('LogSoftmax', [x], { axis: 1 }, [{ dtype: 'float32', shape: [2, 3] }])[0], 'y');
+  return toOnnx(g);
+}
+
+function expectClose(got: TensorData, want: TensorData, tol = 1e-5) {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const a = Number(got[i]);
+    const b = Number(want[i]);
+    if (!(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)))) {
+      throw new Error(`element ${i}: got ${a}, want ${b}`);
+    }
+  }
+}
+
+async function runMixed(rt: Runtime): Promise<Record<string, TensorData>> {
+  const s = await rt.createSession(mixedModel());
+  const out = await s.run({
+    x: rt.tensor('float32', rand(24, 1), [4, 6]),
+    w: await rt.upload('float32', rand(30, 2), [6, 5]),
+    idx: rt.tensor('int32', Int32Array.from([3, 0, 3]), [3]),
+    idx2: rt.tensor('int32', Int32Array.from([4, 0, 1, 1, 2, 3, 0, 4]), [4, 2]),
+  });
+  const res: Record<string, TensorData> = {};
+  for (const [k, t] of Object.entries(out)) {
+    expect(t.location).toBe('cpu');
+    res[k] = await rt.read(t);
+  }
+  await s.release();
+  return res;
+}
+
+describe('runtime', () => {
+  let cpu: Runtime;
+  let wasm: Runtime;
+  let gpu: Runtime;
+  let reference: Record<string, TensorData>;
+
+  beforeAll(async () => {
+    cpu = await createNodeRuntime({ backend: 'cpu', threads: 1 });
+    wasm = await createNodeRuntime({ backend: 'wasm', threads: 1 });
+    gpu = await createNodeRuntime({ backend: 'webgpu', threads: 1, strict: true });
+    reference = await runMixed(cpu);
+  }, GPU_TIMEOUT);
+
+  afterAll(async () => {
+    await Promise.all([cpu?.release(), wasm?.release(), gpu?.release()]);
+  });
+
+  it('reports the device', () => {
+    expect(cpu.info).toMatchObject({ backend: 'cpu', f16: false, threads: 1 });
+    expect(wasm.info.backend).toBe('wasm');
+    expect(gpu.info.backend).toBe('webgpu');
+    expect(gpu.info.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 2 ** 20);
+    if (/swiftshader/i.test(`${gpu.info.architecture} ${gpu.info.description}`)) {
+      expect(gpu.info).toMatchObject({ software: true, f16: false });
+    }
+  });
+
+  it('cpu output is right', () => {
+    for (let i = 0; i < 4; i++) expect(reference.r[i]).toBeCloseTo(1, 6);
+    // mixed[i][j] = cat[i][2 + j] + r[i]; cat rows 0-1 are the transposed leaky-relu, rows 2-3 twice that.
+    const p = reference.p;
+    expect(p.length).toBe(20);
+  });
+
+  it('wasm matches cpu', async () => {
+    const got = await runMixed(wasm);
+    for (const k of Object.keys(reference)) expectClose(got[k], reference[k]);
+  });
+
+  it(
+    'webgpu (strict) matches cpu',
+    async () => {
+      const got = await runMixed(gpu);
+      for (const k of Object.keys(reference)) expectClose(got[k], reference[k]);
+    },
+    GPU_TIMEOUT,
+  );
+
+  it(
+    'keeps state on the GPU across runs, reads without moving it, disposes',
+    async () => {
+      const n = 8;
+      const s0 = rand(n, 3);
+      const x = rand(n, 4);
+      const want = Float32Array.from(s0, (v, i) => ((v * 0.5 + x[i]) * 0.5 + x[i]) * 0.5 + x[i]);
+      const step = async (rt: Runtime) => {
+        const sess = await rt.createSession(stateModel(n), { keepOnDevice: ['s_new'] });
+        const xt = await rt.upload('float32', x, [n]);
+        let s = await rt.upload('float32', s0, [n]);
+        for (let i = 0; i < 3; i++) {
+          const out = await sess.run({ s, x: xt });
+          expect(out.s_new.location).toBe(rt.info.backend === 'webgpu' ? 'gpu' : 'cpu');
+          rt.dispose(s);
+          s = out.s_new;
+        }
+        const first = await rt.read(s);
+        expect(s.location).toBe(rt.info.backend === 'webgpu' ? 'gpu' : 'cpu');
+        expectClose(await rt.read(s), first, 0); // a second read sees the same buffer
+        // The last state is still a valid input; a disposed one is refused.
+        const again = await sess.run({ s, x: xt });
+        rt.dispose(again.s_new);
+        const old = await rt.upload('float32', s0, [n]);
+        rt.dispose(old);
+        if (rt.info.backend === 'webgpu') await expect(sess.run({ s: old, x: xt })).rejects.toThrow(/disposed/);
+        rt.dispose(s);
+        rt.dispose(xt);
+        await sess.release();
+        return first;
+      };
+      const onCpu = await step(cpu);
+      expectClose(onCpu, want);
+      expectClose(await step(gpu), onCpu);
+    },
+    GPU_TIMEOUT,
+  );
+
+  it(
+    'strict mode refuses a CPU fallback; non-strict runs it',
+    async () => {
+      const model = logSoftmaxModel();
+      const x = Float32Array.from([1, 2, 3, -1, 0, 4]);
+      const strictRun = async () => {
+        const s = await gpu.createSession(model);
+        await s.run({ x: gpu.tensor('float32', x, [2, 3]) });
+      };
+      await expect(strictRun()).rejects.toThrow(/fallback|CPU/i);
+      const loose = await gpu.createSession(model, { strict: false });
+      const y = await gpu.read((await loose.run({ x: gpu.tensor('float32', x, [2, 3]) })).y);
+      const want = [0, 1].flatMap((r) => {
+        const row = Array.from(x.slice(r * 3, r * 3 + 3));
+        const lse = Math.log(row.reduce((a, v) => a + Math.exp(v), 0));
+        return row.map((v) => v - lse);
+      });
+      expectClose(y, Float32Array.from(want));
+      await loose.release();
+    },
+    GPU_TIMEOUT,
+  );
+
+  it('rejects unknown keepOnDevice names and released runtimes', async () => {
+    await expect(cpu.createSession(stateModel(2), { keepOnDevice: ['nope'] })).rejects.toThrow(/nope/);
+    const rt = await createNodeRuntime({ backend: 'cpu', threads: 1 });
+    await rt.release();
+    expect(() => rt.tensor('float32', new Float32Array(1), [1])).toThrow(/released/);
+  });
+});

@@ -1,0 +1,25 @@
+// LoRA dropout masks made inside the graph: the WebGPU EP has no RandomUniform/Dropout kernel, so each
+// element's keep/drop comes from a counter-based hash of (seed, salt, row, column) in int32 arithmetic
+// (wrapping Add/Mul and truncating Div), which gives identical masks on the CPU and WebGPU backends.
+import type { Value } from '../graph/ir';
+import * as o from '../graph/ops';
+
+const i32 = (x: Value, n: number) => x.graph.constant(Int32Array.from([n | 0]), 'int32', [], 'k');
+
+/** Inverted-dropout mask for x (M, K): 0 with probability p, else 1/(1−p). seed: (1) int32. */
+export function dropoutMask(x: Value, seed: Value, salt: number, p: number): Value {
+  const g = x.graph;
+  const [M, K] = x.shape;
+  const rows = g.constant(Int32Array.from({ length: M }, (_, i) => i), 'int32', [M, 1], 'rows');
+  const cols = g.constant(Int32Array.from({ length: K }, (_, i) => i), 'int32', [1, K], 'cols');
+  const mix = (h: Value, shift: number, k: number) => o.mul(o.add(h, o.div(h, i32(h, 2 ** shift))), i32(h, k));
+  let h = o.add(o.mul(rows, i32(x, 0x27d4eb2d)), o.mul(cols, i32(x, 0x165667b1))); // (M, K)
+  h = o.add(h, o.add(o.mul(seed, i32(x, 0x3c6ef372)), i32(x, Math.imul(salt + 1, 0x9e3779b1))));
+  h = mix(h, 15, 0x85ebca6b);
+  h = mix(h, 13, 0xc2b2ae35);
+  h = mix(h, 16, 0x7feb352d);
+  // top 24 bits (signed) → uniform in [0, 1)
+  const u = o.mul(o.add(o.cast(o.div(h, i32(h, 256)), 'float32'), 2 ** 23), 2 ** -24);
+  const keep = o.cast(o.less(g.scalar(p), u), 'float32'); // P(u > p) = 1 − p
+  return o.mul(keep, 1 / (1 - p));
+}

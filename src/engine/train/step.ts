@@ -1,0 +1,155 @@
+// The training step as one graph: forward → masked cross-entropy (HF convention) → LoRA gradients →
+// global grad norm and clipping → AdamW (torch semantics). Also the accumulate-only and eval variants.
+// The LM head and cross-entropy run over the labelled rows only, in chunks, with the gradient of the loss
+// w.r.t. those rows written directly (softmax − onehot), which autodiff then carries into the decoder.
+import { Graph, type Value } from '../graph/ir';
+import * as o from '../graph/ops';
+import { backward } from '../autodiff/backward';
+import type { ModelConfig } from '../model/config';
+import { attentionBias, decoder, headWeight, ropeAt, type LoraGraph, type LoraSlot } from '../model/llama';
+import { slotKey, type LoraSpec } from '../model/lora';
+import { dropoutMask } from './dropout';
+
+export type StepMode = 'train' | 'accumulate' | 'eval';
+
+export interface StepGraphSpec {
+  config: ModelConfig;
+  weightShapes: Map<string, number[]>;
+  specs: LoraSpec[];
+  rank: number;
+  scale: number;
+  dropout: number;
+  mode: StepMode;
+  /** sequences per micro-batch */ B: number;
+  /** tokens per sequence (bucket) */ T: number;
+  /** labelled rows per micro-batch (bucket); padding rows have weight 0 */ N: number;
+  /** rows of logits per cross-entropy chunk */ chunk: number;
+  /** add gradients accumulated by earlier micro-batches (inputs acc.*) */
+  accumulateIn: boolean;
+  /** clip the global grad norm to input max_norm */
+  clip: boolean;
+}
+
+/** Graph input/output names for LoRA tensors. */
+export const names = {
+  A: (s: LoraSpec) => `lora.${slotKey(s.layer, s.module)}.A`,
+  B: (s: LoraSpec) => `lora.${slotKey(s.layer, s.module)}.B`,
+};
+export const stateNames = (s: LoraSpec) => [names.A(s), names.B(s)];
+
+/** Cross-entropy over labelled rows h (N, D); returns Σ w·CE and d(Σ w·CE)/dh when asked. */
+function lossHead(c: ModelConfig, w: Map<string, Value>, h: Value, ids: Value, wts: Value, chunk: number, grad: boolean) {
+  const g = h.graph;
+  const [N] = h.shape;
+  const W = headWeight(c, w); // (V, D)
+  const V = W.shape[0];
+  const iota = g.constant(Float32Array.from({ length: V }, (_, i) => i), 'float32', [1, V], 'iota_v');
+  const losses: Value[] = [];
+  const dhs: Value[] = [];
+  for (let at = 0; at < N; at += chunk) {
+    const n = Math.min(chunk, N - at);
+    g.scope(`ce${at}`, () => {
+      const hc = o.slice(h, 0, at, at + n); // (n, D)
+      const idc = o.slice(ids, 0, at, at + n); // (n, 1)
+      const wc = o.reshape(o.slice(wts, 0, at, at + n), [n, 1]); // (n, 1)
+      const z = o.gemm(hc, W, null, true); // (n, V) logits
+      const m = o.stopGradient(o.reduceMax(z, [1])); // (n, 1)
+      const e = o.exp(o.sub(z, m)); // (n, V)
+      const s = o.reduceSum(e, [1]); // (n, 1)
+      const picked = o.gatherElements(z, idc, 1); // (n, 1)
+      const ce = o.sub(o.add(o.log(s), m), picked); // (n, 1)
+      losses.push(o.reduceSum(o.mul(ce, wc), [0, 1], false)); // ()
+      if (grad) {
+        const hot = o.cast(o.equal(o.cast(idc, 'float32'), iota), 'float32'); // (n, V)
+        const dz = o.mul(o.sub(o.div(e, s), hot), wc); // (n, V)
+        dhs.push(o.matmul(dz, W)); // (n, D)
+      }
+    });
+  }
+  return { loss: o.sum(losses), dh: grad ? (dhs.length === 1 ? dhs[0] : o.concat(dhs, 0)) : null };
+}
+
+/** Norm weight applied before the head; rows are gathered first so the norm runs on N rows only. */
+function finalNorm(c: ModelConfig, w: Map<string, Value>, h: Value) {
+  return o.rmsNorm(h, w.get('model.norm.weight')!, c.rms_norm_eps);
+}
+
+export function buildStepGraph(spec: StepGraphSpec): Graph {
+  const { config: c, B, T, N, mode } = spec;
+  const g = new Graph(`${mode}_B${B}_T${T}_N${N}`);
+  const hd = c.head_dim;
+  const ids = g.input('input_ids', 'int32', [B, T]);
+  const positions = g.input('position_ids', 'int32', [B, T]);
+  const segments = g.input('segment_ids', 'float32', [B, T]);
+  const cosT = g.input('rope_cos', 'float32', [T, hd]);
+  const sinT = g.input('rope_sin', 'float32', [T, hd]);
+  const labelPos = g.input('label_pos', 'int32', [N]);
+  const labelIds = g.input('label_ids', 'int32', [N, 1]);
+  const labelW = g.input('label_w', 'float32', [N]);
+  const w = new Map<string, Value>();
+  for (const [name, shape] of spec.weightShapes) w.set(name, g.input(name, 'float32', shape));
+
+  const slots = new Map<string, LoraSlot>();
+  const params: Value[] = [];
+  for (const s of spec.specs) {
+    const A = g.input(names.A(s), 'float32', [s.in, spec.rank]);
+    const Bv = g.input(names.B(s), 'float32', [spec.rank, s.out]);
+    slots.set(slotKey(s.layer, s.module), { A, B: Bv });
+    params.push(A, Bv);
+  }
+  let dropoutSeed: Value | undefined;
+  if (spec.dropout > 0 && mode !== 'eval') dropoutSeed = g.input('dropout_seed', 'int32', [1]);
+  const lora: LoraGraph = {
+    scale: spec.scale,
+    slot: (layer, module) => slots.get(slotKey(layer, module)),
+    dropout: dropoutSeed
+      ? (x, layer, module) => o.mul(x, dropoutMask(x, dropoutSeed!, layer * 8 + ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'].indexOf(module), spec.dropout))
+      : undefined,
+  };
+
+  const h = decoder(c, w, ids, { ...ropeAt(cosT, sinT, positions), bias: attentionBias(segments) }, lora); // (B·T, D)
+  const rows = finalNorm(c, w, o.gather(h, labelPos)); // (N, D)
+  const { loss, dh } = lossHead(c, w, rows, labelIds, labelW, spec.chunk, mode !== 'eval');
+  g.output(loss, 'loss');
+  if (mode === 'eval') return g;
+
+  let grads = backward(rows, params, dh!);
+  if (spec.accumulateIn) {
+    grads = grads.map((gr, k) => o.add(gr, g.input(`acc.${params[k].name}`, 'float32', gr.shape)));
+  }
+  if (mode === 'accumulate') {
+    grads.forEach((gr, k) => g.output(gr, `acc_out.${params[k].name}`));
+    return g;
+  }
+
+  // global norm over all LoRA gradients, then clip as torch's clip_grad_norm_
+  const sq = o.sum(grads.map((gr) => o.reduceSum(o.square(gr), [...gr.shape.keys()], false)));
+  const norm = o.sqrt(sq);
+  g.output(norm, 'grad_norm');
+  if (spec.clip) {
+    const maxNorm = g.input('max_norm', 'float32', []);
+    const coef = o.div(maxNorm, o.add(norm, 1e-6));
+    const clamped = o.where(o.less(coef, 1), coef, g.scalar(1));
+    grads = grads.map((gr) => o.mul(gr, clamped));
+  }
+
+  // AdamW (torch.optim.AdamW): p ← p·(1 − lr·wd); m, v moments; p ← p − (lr/bc1)·m / (√v/√bc2 + ε)
+  const decay = g.input('decay', 'float32', []); // 1 − lr·wd
+  const stepSize = g.input('step_size', 'float32', []); // lr / (1 − β1^t)
+  const bc2Sqrt = g.input('bc2_sqrt', 'float32', []); // √(1 − β2^t)
+  const b1 = 0.9;
+  const b2 = 0.999;
+  params.forEach((p, k) => {
+    const gr = grads[k];
+    const m = g.input(`m.${p.name}`, 'float32', p.shape);
+    const v = g.input(`v.${p.name}`, 'float32', p.shape);
+    const m1 = o.add(o.mul(m, b1), o.mul(gr, 1 - b1));
+    const v1 = o.add(o.mul(v, b2), o.mul(o.square(gr), 1 - b2));
+    const denom = o.add(o.div(o.sqrt(v1), bc2Sqrt), 1e-8);
+    const p1 = o.sub(o.mul(p, decay), o.mul(stepSize, o.div(m1, denom)));
+    g.output(p1, `new.${p.name}`);
+    g.output(m1, `new.m.${p.name}`);
+    g.output(v1, `new.v.${p.name}`);
+  });
+  return g;
+}

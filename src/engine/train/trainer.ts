@@ -1,0 +1,328 @@
+// The training loop over step graphs: uploads base weights once, keeps LoRA weights and AdamW moments on
+// the device between steps (outputs fed back as inputs, replaced tensors disposed), runs gradient
+// accumulation, schedules, evaluation, and produces adapters and resumable checkpoints.
+import { UserError } from '../errors';
+import { toOnnx } from '../graph/onnx';
+import type { ModelConfig } from '../model/config';
+import { initLora, loraSpecs, slotKey, type LoraSpec, type LoraWeights } from '../model/lora';
+import { ropeTables } from '../model/rope';
+import type { RtTensor, Runtime, Session } from '../runtime/types';
+import { labelWeights, makeMicroBatch, planMicroBatches, trainedTokens, type Example, type MicroBatch } from './batches';
+import { loraScale, lrAt, resolveTargets, type TargetModule, type TrainConfig } from './config';
+import { Rng } from './rng';
+import { buildStepGraph, names, type StepMode } from './step';
+
+export interface BaseModel {
+  config: ModelConfig;
+  weights: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  lr: number;
+  grad_norm: number;
+  tokens: number;
+  ms: number;
+}
+
+export interface Checkpoint {
+  step: number;
+  epoch: number;
+  cursor: number;
+  order: number[];
+  rng: number[];
+  lora: LoraWeights;
+  m: LoraWeights;
+  v: LoraWeights;
+}
+
+export interface TrainerInit {
+  runtime: Runtime;
+  model: BaseModel;
+  config: TrainConfig;
+  train: Example[];
+  /** Start from these adapter weights (fresh optimizer state unless `resume`). */
+  init?: LoraWeights;
+  resume?: Checkpoint;
+  /** Logits rows per cross-entropy chunk (memory bound: rows × vocab × 4 bytes). */
+  ceChunk?: number;
+}
+
+type Param = { spec: LoraSpec; which: 'A' | 'B'; name: string; dims: number[] };
+
+export class Trainer {
+  readonly specs: LoraSpec[];
+  readonly targets: TargetModule[];
+  readonly totalSteps: number;
+  step = 0;
+  private epoch = 0;
+  private cursor = 0;
+  private order: number[] = [];
+  private rng: Rng;
+  private sessions = new Map<string, Promise<Session>>();
+  private rope = new Map<number, Promise<{ cos: RtTensor; sin: RtTensor }>>();
+  private base = new Map<string, RtTensor>();
+  private state = new Map<string, RtTensor>(); // lora.*, m.lora.*, v.lora.*
+  private params: Param[] = [];
+  private readonly rt: Runtime;
+  private readonly perEpoch: number;
+
+  private constructor(private readonly init: TrainerInit) {
+    const c = init.config;
+    this.rt = init.runtime;
+    this.targets = resolveTargets(c.targets);
+    this.specs = loraSpecs(init.model.config, this.targets);
+    this.rng = new Rng(c.seed);
+    if (init.train.length === 0) throw new UserError('no training rows with tokens to train on');
+    const microPerEpoch = planMicroBatches(init.train, c.batchSize, c.maxLen, c.packing).length;
+    this.perEpoch = Math.max(1, Math.ceil(microPerEpoch / c.gradAccum));
+    this.totalSteps = c.steps > 0 ? c.steps : Math.max(1, Math.round(c.epochs * this.perEpoch));
+    for (const spec of this.specs) {
+      this.params.push({ spec, which: 'A', name: names.A(spec), dims: [spec.in, c.rank] });
+      this.params.push({ spec, which: 'B', name: names.B(spec), dims: [c.rank, spec.out] });
+    }
+  }
+
+  static async create(init: TrainerInit): Promise<Trainer> {
+    const t = new Trainer(init);
+    await t.upload();
+    return t;
+  }
+
+  private async upload() {
+    const { model, config, resume, init } = this.init;
+    for (const [name, w] of model.weights) this.base.set(name, await this.rt.upload('float32', w.data, w.shape));
+    const lora = resume?.lora ?? init ?? initLora(this.specs, config.rank, config.seed);
+    for (const p of this.params) {
+      const key = slotKey(p.spec.layer, p.spec.module);
+      const pick = (w: LoraWeights | undefined) => w?.[p.which].get(key) ?? new Float32Array(p.dims[0] * p.dims[1]);
+      await this.setState(p.name, pick(lora), p.dims);
+      await this.setState(`m.${p.name}`, pick(resume?.m), p.dims);
+      await this.setState(`v.${p.name}`, pick(resume?.v), p.dims);
+    }
+    if (resume) {
+      this.step = resume.step;
+      this.epoch = resume.epoch;
+      this.cursor = resume.cursor;
+      this.order = resume.order;
+      this.rng = new Rng(resume.rng);
+    }
+  }
+
+  private async setState(name: string, data: Float32Array, dims: number[]) {
+    const old = this.state.get(name);
+    this.state.set(name, await this.rt.upload('float32', data, dims));
+    if (old) this.rt.dispose(old);
+  }
+
+  private session(mode: StepMode, mb: MicroBatch, accumulateIn: boolean): Promise<Session> {
+    const key = `${mode}/${mb.B}/${mb.T}/${mb.N}/${accumulateIn}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const c = this.init.config;
+      const V = this.init.model.config.vocab_size;
+      const chunk = this.init.ceChunk ?? Math.max(8, 2 ** Math.floor(Math.log2(Math.max(1, (64 << 20) / (4 * V)))));
+      const graph = buildStepGraph({
+        config: this.init.model.config,
+        weightShapes: new Map([...this.init.model.weights].map(([k, w]) => [k, w.shape])),
+        specs: this.specs,
+        rank: c.rank,
+        scale: loraScale(c),
+        dropout: c.dropout,
+        mode,
+        B: mb.B,
+        T: mb.T,
+        N: mb.N,
+        chunk: Math.min(chunk, mb.N),
+        accumulateIn,
+        clip: c.maxGradNorm > 0,
+      });
+      const keep = graph.outputs.map((v) => v.name).filter((n) => n !== 'loss' && n !== 'grad_norm');
+      s = this.rt.createSession(toOnnx(graph), { keepOnDevice: keep });
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private ropeFor(T: number) {
+    let r = this.rope.get(T);
+    if (!r) {
+      const { cos, sin } = ropeTables(this.init.model.config, T);
+      const hd = this.init.model.config.head_dim;
+      r = Promise.all([this.rt.upload('float32', cos, [T, hd]), this.rt.upload('float32', sin, [T, hd])]).then(
+        ([c, s]) => ({ cos: c, sin: s }),
+      );
+      this.rope.set(T, r);
+    }
+    return r;
+  }
+
+  /** Common feeds of a micro-batch: tokens, positions, labels and base weights. */
+  private async feeds(mb: MicroBatch, weightScale: number): Promise<Record<string, RtTensor>> {
+    const rope = await this.ropeFor(mb.T);
+    const rt = this.rt;
+    const f: Record<string, RtTensor> = {
+      input_ids: rt.tensor('int32', mb.input_ids, [mb.B, mb.T]),
+      position_ids: rt.tensor('int32', mb.position_ids, [mb.B, mb.T]),
+      segment_ids: rt.tensor('float32', mb.segment_ids, [mb.B, mb.T]),
+      rope_cos: rope.cos,
+      rope_sin: rope.sin,
+      label_pos: rt.tensor('int32', mb.label_pos, [mb.N]),
+      label_ids: rt.tensor('int32', mb.label_ids, [mb.N, 1]),
+      label_w: rt.tensor('float32', labelWeights(mb, weightScale), [mb.N]),
+    };
+    for (const [k, v] of this.base) f[k] = v;
+    for (const p of this.params) f[p.name] = this.state.get(p.name)!;
+    return f;
+  }
+
+  /** The next `gradAccum` micro-batches in the epoch's order (reshuffled at each epoch start). */
+  private nextMicroBatches(): MicroBatch[] {
+    const c = this.init.config;
+    const out: MicroBatch[] = [];
+    while (out.length < c.gradAccum) {
+      if (this.order.length === 0 || this.cursor >= this.order.length) {
+        if (this.order.length) this.epoch++;
+        this.order = [...this.init.train.keys()];
+        if (c.shuffle) this.rng.shuffle(this.order);
+        this.cursor = 0;
+      }
+      // take whole micro-batches from the ordered rows
+      const rows = this.order.slice(this.cursor).map((i) => this.init.train[i]);
+      const plan = planMicroBatches(rows, c.batchSize, c.maxLen, c.packing)[0];
+      this.cursor += plan.reduce((a, seq) => a + seq.length, 0);
+      out.push(makeMicroBatch(plan, c.batchSize, c.maxLen));
+    }
+    return out;
+  }
+
+  /** One optimizer step over `gradAccum` micro-batches. */
+  async trainStep(): Promise<StepMetrics> {
+    const t0 = performance.now();
+    const c = this.init.config;
+    const mbs = this.nextMicroBatches();
+    const tokens = mbs.reduce((a, mb) => a + mb.tokens, 0);
+    const scale = tokens > 0 ? 1 / tokens : 0;
+    const lr = lrAt(c, this.step, this.totalSteps);
+    const t = this.step + 1;
+    let acc: Record<string, RtTensor> | null = null;
+    let loss = 0;
+    for (let k = 0; k < mbs.length; k++) {
+      const mb = mbs[k];
+      const last = k === mbs.length - 1;
+      const session = await this.session(last ? 'train' : 'accumulate', mb, acc !== null);
+      const feeds = await this.feeds(mb, scale);
+      if (acc) for (const p of this.params) feeds[`acc.${p.name}`] = acc[`acc_out.${p.name}`];
+      if (c.dropout > 0) feeds.dropout_seed = this.rt.tensor('int32', Int32Array.from([(c.seed * 100_003 + this.step * 131 + k) | 0]), [1]);
+      if (last) {
+        for (const p of this.params) {
+          feeds[`m.${p.name}`] = this.state.get(`m.${p.name}`)!;
+          feeds[`v.${p.name}`] = this.state.get(`v.${p.name}`)!;
+        }
+        if (c.maxGradNorm > 0) feeds.max_norm = this.rt.tensor('float32', Float32Array.from([c.maxGradNorm]), []);
+        feeds.decay = this.rt.tensor('float32', Float32Array.from([1 - lr * c.weightDecay]), []);
+        feeds.step_size = this.rt.tensor('float32', Float32Array.from([lr / (1 - 0.9 ** t)]), []);
+        feeds.bc2_sqrt = this.rt.tensor('float32', Float32Array.from([Math.sqrt(1 - 0.999 ** t)]), []);
+      }
+      const out = await session.run(feeds);
+      if (acc) for (const v of Object.values(acc)) this.rt.dispose(v);
+      loss += ((await this.rt.read(out.loss)) as Float32Array)[0];
+      if (!last) {
+        acc = out;
+        continue;
+      }
+      const gradNorm = ((await this.rt.read(out.grad_norm)) as Float32Array)[0];
+      for (const p of this.params) {
+        for (const [from, to] of [[`new.${p.name}`, p.name], [`new.m.${p.name}`, `m.${p.name}`], [`new.v.${p.name}`, `v.${p.name}`]]) {
+          const old = this.state.get(to)!;
+          this.state.set(to, out[from]);
+          this.rt.dispose(old);
+        }
+      }
+      this.step++;
+      return { step: this.step, loss, lr, grad_norm: gradNorm, tokens, ms: performance.now() - t0 };
+    }
+    throw new Error('unreachable');
+  }
+
+  /** Eval loss = Σ CE / Σ tokens over all examples (not a mean of batch means). */
+  async evaluate(examples: Example[]): Promise<{ loss: number; tokens: number }> {
+    const c = this.init.config;
+    let sum = 0;
+    let tokens = 0;
+    for (const plan of planMicroBatches(examples.filter((e) => trainedTokens(e) > 0), c.batchSize, c.maxLen, c.packing)) {
+      const mb = makeMicroBatch(plan, c.batchSize, c.maxLen);
+      const session = await this.session('eval', mb, false);
+      const out = await session.run(await this.feeds(mb, 1));
+      sum += ((await this.rt.read(out.loss)) as Float32Array)[0];
+      tokens += mb.tokens;
+    }
+    return { loss: tokens ? sum / tokens : NaN, tokens };
+  }
+
+  /** d(mean CE over `examples`)/d(LoRA) at the current weights, in our layout (for checks and tools). */
+  async gradients(examples: Example[]): Promise<LoraWeights> {
+    const c = this.init.config;
+    const rows = examples.filter((e) => trainedTokens(e) > 0);
+    const total = rows.reduce((a, e) => a + trainedTokens(e), 0);
+    let acc: Record<string, RtTensor> | null = null;
+    for (const plan of planMicroBatches(rows, c.batchSize, c.maxLen, c.packing)) {
+      const mb = makeMicroBatch(plan, c.batchSize, c.maxLen);
+      const session = await this.session('accumulate', mb, acc !== null);
+      const feeds = await this.feeds(mb, 1 / total);
+      if (acc) for (const p of this.params) feeds[`acc.${p.name}`] = acc[`acc_out.${p.name}`];
+      if (c.dropout > 0) feeds.dropout_seed = this.rt.tensor('int32', Int32Array.from([0]), [1]);
+      const out = await session.run(feeds);
+      if (acc) for (const v of Object.values(acc)) this.rt.dispose(v);
+      acc = out;
+    }
+    const w: LoraWeights = { A: new Map(), B: new Map() };
+    for (const p of this.params) {
+      const t = acc![`acc_out.${p.name}`];
+      w[p.which].set(slotKey(p.spec.layer, p.spec.module), Float32Array.from((await this.rt.read(t)) as Float32Array));
+    }
+    for (const v of Object.values(acc!)) this.rt.dispose(v);
+    return w;
+  }
+
+  private async readWeights(prefix: string): Promise<LoraWeights> {
+    const w: LoraWeights = { A: new Map(), B: new Map() };
+    for (const p of this.params) {
+      const data = (await this.rt.read(this.state.get(prefix + p.name)!)) as Float32Array;
+      w[p.which].set(slotKey(p.spec.layer, p.spec.module), Float32Array.from(data));
+    }
+    return w;
+  }
+
+  /** Current adapter weights (our layout; see lora.ts toPeft for PEFT tensors). */
+  adapter(): Promise<LoraWeights> {
+    return this.readWeights('');
+  }
+
+  async checkpoint(): Promise<Checkpoint> {
+    return {
+      step: this.step,
+      epoch: this.epoch,
+      cursor: this.cursor,
+      order: [...this.order],
+      rng: this.rng.state,
+      lora: await this.readWeights(''),
+      m: await this.readWeights('m.'),
+      v: await this.readWeights('v.'),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of this.sessions.values()) await (await s).release();
+    for (const t of [...this.base.values(), ...this.state.values()]) this.rt.dispose(t);
+    for (const r of this.rope.values()) {
+      const { cos, sin } = await r;
+      this.rt.dispose(cos);
+      this.rt.dispose(sin);
+    }
+    this.sessions.clear();
+    this.base.clear();
+    this.state.clear();
+  }
+}
