@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../engine/errors';
 import { parseDataset, parseDatasetStrict, toJsonl } from './formats';
 
-const jsonl = (...rows: unknown[]) => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n');
+const jsonl = (...rows: unknown[]) =>
+  rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n');
 const user = (content: string) => ({ role: 'user', content });
 const asst = (content: string) => ({ role: 'assistant', content });
 
@@ -16,7 +17,13 @@ describe('row formats', () => {
       { instruction: 'Translate', input: 'chat', output: 'cat', system: 'You translate.' },
       '',
       { instruction: 'Say hi', input: '', output: 'hi' },
-      { conversations: [{ from: 'system', value: 'S' }, { from: 'human', value: 'Q' }, { from: 'gpt', value: 'A' }] },
+      {
+        conversations: [
+          { from: 'system', value: 'S' },
+          { from: 'human', value: 'Q' },
+          { from: 'gpt', value: 'A' },
+        ],
+      },
       { prompt: 'The sky is', completion: ' blue.' },
       { text: 'Once upon a time.' },
       { input_ids: [1, 2, 3] },
@@ -100,7 +107,12 @@ describe('row formats', () => {
         { input_ids: [5, 6], labels: [-100, 6] },
       ) + '\n',
     );
-    expect(parseDataset(out, 'e.jsonl').rows.map((r) => r.kind)).toEqual(['chat', 'text', 'tokens', 'tokens']);
+    expect(parseDataset(out, 'e.jsonl').rows.map((r) => r.kind)).toEqual([
+      'chat',
+      'text',
+      'tokens',
+      'tokens',
+    ]);
   });
 });
 
@@ -115,23 +127,49 @@ describe('bad rows', () => {
       'data.jsonl:2: unknown row format (keys: foo, bar); expected one of messages, instruction/output, conversations, prompt/completion, text, input_ids',
     ],
     [[1, 2], 'data.jsonl:2: expected a JSON object, got an array'],
-    [{ messages: [asst('a'), user('q')] }, /^data\.jsonl:2: roles out of order: message 1 is "assistant" where "user"/],
-    [{ messages: [user('q'), user('q2'), asst('a')] }, /^data\.jsonl:2: roles out of order: message 2 is "user"/],
-    [{ messages: [user('q'), asst('a'), user('q2')] }, 'data.jsonl:2: the last message must be from the assistant, not "user"'],
+    [
+      { messages: [asst('a'), user('q')] },
+      /^data\.jsonl:2: roles out of order: message 1 is "assistant" where "user"/,
+    ],
+    [
+      { messages: [user('q'), user('q2'), asst('a')] },
+      /^data\.jsonl:2: roles out of order: message 2 is "user"/,
+    ],
+    [
+      { messages: [user('q'), asst('a'), user('q2')] },
+      'data.jsonl:2: the last message must be from the assistant, not "user"',
+    ],
     [{ messages: [user('q'), asst(' ')] }, 'data.jsonl:2: empty assistant turn (message 2)'],
-    [{ messages: [user('q'), { role: 'assistant', content: 5 }] }, 'data.jsonl:2: message 2 (assistant): content is a number, not a string'],
+    [
+      { messages: [user('q'), { role: 'assistant', content: 5 }] },
+      'data.jsonl:2: message 2 (assistant): content is a number, not a string',
+    ],
     [{ messages: [{ role: 'tool', content: 'x' }] }, /^data\.jsonl:2: message 1 has role "tool"/],
     [{ messages: [] }, 'data.jsonl:2: "messages" must be a non-empty array of messages'],
-    [{ conversations: [{ from: 'human', value: 'q' }, { from: 'gpt', value: null }] }, /message 2 \(assistant\): content is null/],
+    [
+      {
+        conversations: [
+          { from: 'human', value: 'q' },
+          { from: 'gpt', value: null },
+        ],
+      },
+      /message 2 \(assistant\): content is null/,
+    ],
     [{ instruction: 'I', output: '' }, 'data.jsonl:2: empty assistant turn ("output" is empty)'],
     [{ instruction: 3, output: 'o' }, 'data.jsonl:2: "instruction" is a number, not a string'],
     [{ prompt: 'p', completion: '' }, 'data.jsonl:2: empty assistant turn ("completion" is empty)'],
     [{ text: '' }, 'data.jsonl:2: "text" is empty'],
     [{ input_ids: [1, 2.5] }, 'data.jsonl:2: input_ids[1] is not an integer (2.5)'],
     [{ input_ids: [1, '2'] }, 'data.jsonl:2: input_ids[1] is not an integer ("2")'],
-    [{ input_ids: [1, 2], labels: [2] }, 'data.jsonl:2: "labels" has 1 entries but "input_ids" has 2; they must match'],
+    [
+      { input_ids: [1, 2], labels: [2] },
+      'data.jsonl:2: "labels" has 1 entries but "input_ids" has 2; they must match',
+    ],
     [{ input_ids: [1, 100] }, 'data.jsonl:2: input_ids[1] = 100 is outside the vocabulary (0..99)'],
-    [{ input_ids: [1, 2], labels: [-100, 100] }, 'data.jsonl:2: labels[1] = 100 is outside the vocabulary (0..99)'],
+    [
+      { input_ids: [1, 2], labels: [-100, 100] },
+      'data.jsonl:2: labels[1] = 100 is outside the vocabulary (0..99)',
+    ],
   ])('%j', (row, expected) => {
     const text = jsonl({ text: 'good' }, row as object | string, { text: 'good' });
     const errors = errorsOf(text, 'data.jsonl', 100);
@@ -150,7 +188,9 @@ describe('bad rows', () => {
       'd.csv:6: CSV: expected 3 fields (as in the header) but found 2',
       'd.csv:7: empty assistant turn ("output" is empty)',
     ]);
-    expect(errorsOf('messages\n"[]"\n', 'd.csv')[0]).toMatch(/^d\.csv:2: unknown row format \(keys: messages\).*CSV/);
+    expect(errorsOf('messages\n"[]"\n', 'd.csv')[0]).toMatch(
+      /^d\.csv:2: unknown row format \(keys: messages\).*CSV/,
+    );
     expect(errorsOf('', 'd.jsonl')).toEqual(['d.jsonl: the file is empty']);
     expect(errorsOf('\n\n', 'd.jsonl')).toEqual(['d.jsonl: the file is empty']);
   });

@@ -28,7 +28,11 @@ export function detectContainer(fileName: string, text: string): Container {
   return text.trimStart().startsWith('[') ? 'json' : 'jsonl';
 }
 
-export function parseDataset(text: string, fileName: string, opts: Omit<RowOptions, 'csv'> = {}): ParsedDataset {
+export function parseDataset(
+  text: string,
+  fileName: string,
+  opts: Omit<RowOptions, 'csv'> = {},
+): ParsedDataset {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const out: ParsedDataset = { rows: [], errors: [] };
   if (text.trim() === '') {
@@ -39,12 +43,17 @@ export function parseDataset(text: string, fileName: string, opts: Omit<RowOptio
   if (container === 'jsonl') parseJsonl(text, fileName, opts, out);
   else if (container === 'json') parseJson(text, fileName, opts, out);
   else parseCsv(text, fileName, container === 'tsv' ? '\t' : ',', opts, out);
-  if (out.rows.length === 0 && out.errors.length === 0) out.errors.push({ where: fileName, message: 'no rows found' });
+  if (out.rows.length === 0 && out.errors.length === 0)
+    out.errors.push({ where: fileName, message: 'no rows found' });
   return out;
 }
 
 /** parseDataset, throwing a UserError that lists the first few problems when there is any. */
-export function parseDatasetStrict(text: string, fileName: string, opts: Omit<RowOptions, 'csv'> = {}): Row[] {
+export function parseDatasetStrict(
+  text: string,
+  fileName: string,
+  opts: Omit<RowOptions, 'csv'> = {},
+): Row[] {
   const { rows, errors } = parseDataset(text, fileName, opts);
   if (errors.length > 0) throw issuesError(errors);
   return rows;
@@ -101,7 +110,10 @@ function parseJson(text: string, fileName: string, opts: RowOptions, out: Parsed
     if (single.ok || arrays.length !== 1) return add(out, value, 0, fileName, opts);
     items = arrays[0][1] as unknown[];
   } else {
-    out.errors.push({ where: fileName, message: 'expected a JSON array of rows or an object with one array field' });
+    out.errors.push({
+      where: fileName,
+      message: 'expected a JSON array of rows or an object with one array field',
+    });
     return;
   }
   items.forEach((item, i) => add(out, item, i, `${fileName} item ${i}`, opts));
@@ -153,7 +165,13 @@ function lineAt(text: string, offset: number): number {
 }
 
 /** CSV/TSV with a header row. Parsed without papaparse's header mode so each record's line can be found. */
-function parseCsv(text: string, fileName: string, delimiter: string, opts: RowOptions, out: ParsedDataset): void {
+function parseCsv(
+  text: string,
+  fileName: string,
+  delimiter: string,
+  opts: RowOptions,
+  out: ParsedDataset,
+): void {
   let header: string[] | undefined;
   let prevEnd = 0;
   let line = 1;
@@ -197,7 +215,8 @@ function parseCsv(text: string, fileName: string, delimiter: string, opts: RowOp
 export function toJsonl(rows: readonly (RowBody & { format?: RowFormat })[]): string {
   return rows
     .map((r) => {
-      if (r.kind === 'chat') return JSON.stringify({ messages: r.messages.map((m) => ({ role: m.role, content: m.content })) });
+      if (r.kind === 'chat')
+        return JSON.stringify({ messages: r.messages.map((m) => ({ role: m.role, content: m.content })) });
       if (r.kind === 'text') return JSON.stringify({ text: r.text });
       const same = r.labels.length === r.input_ids.length && r.labels.every((l, i) => l === r.input_ids[i]);
       return JSON.stringify(same ? { input_ids: r.input_ids } : { input_ids: r.input_ids, labels: r.labels });

@@ -31,7 +31,8 @@ export type Row = RowBody & {
 /** Label value of a position that is not trained (HF convention). */
 export const IGNORE_INDEX = -100;
 
-export const EXPECTED_FORMATS = 'messages, instruction/output, conversations, prompt/completion, text, input_ids';
+export const EXPECTED_FORMATS =
+  'messages, instruction/output, conversations, prompt/completion, text, input_ids';
 
 export interface RowOptions {
   /** Token ids must be < vocabSize (pre-tokenized rows). */
@@ -58,7 +59,8 @@ export function normalizeRow(value: unknown, opts: RowOptions = {}): RowResult {
   if (!isObject(value)) return fail(`expected a JSON object, got ${typeName(value)}`);
   const has = (k: string) => value[k] !== undefined;
   if (!opts.csv) {
-    if (has('messages')) return withFormat(chatFromList(value.messages, 'messages', value.system), 'messages');
+    if (has('messages'))
+      return withFormat(chatFromList(value.messages, 'messages', value.system), 'messages');
     if (has('conversations'))
       return withFormat(chatFromList(value.conversations, 'conversations', value.system), 'sharegpt');
   }
@@ -67,8 +69,12 @@ export function normalizeRow(value: unknown, opts: RowOptions = {}): RowResult {
   if (has('text')) return text(value.text);
   if (!opts.csv && has('input_ids')) return tokens(value.input_ids, value.labels, opts.vocabSize);
   const keys = Object.keys(value);
-  const expected = opts.csv ? 'instruction/output, prompt/completion, text (CSV holds flat rows only)' : EXPECTED_FORMATS;
-  return fail(`unknown row format (keys: ${keys.length ? keys.join(', ') : 'none'}); expected one of ${expected}`);
+  const expected = opts.csv
+    ? 'instruction/output, prompt/completion, text (CSV holds flat rows only)'
+    : EXPECTED_FORMATS;
+  return fail(
+    `unknown row format (keys: ${keys.length ? keys.join(', ') : 'none'}); expected one of ${expected}`,
+  );
 }
 
 function withFormat(r: RowResult, format: RowFormat): RowResult {
@@ -85,7 +91,8 @@ const ROLE_NAMES: Record<string, Role> = {
 
 /** A list of {role, content} or ShareGPT {from, value} messages (either spelling in either field). */
 function chatFromList(list: unknown, field: string, system: unknown): RowResult {
-  if (!Array.isArray(list) || list.length === 0) return fail(`"${field}" must be a non-empty array of messages`);
+  if (!Array.isArray(list) || list.length === 0)
+    return fail(`"${field}" must be a non-empty array of messages`);
   const messages: Message[] = [];
   if (typeof system === 'string' && system !== '' && !(isObject(list[0]) && roleOf(list[0]) === 'system'))
     messages.push({ role: 'system', content: system });
@@ -100,7 +107,8 @@ function chatFromList(list: unknown, field: string, system: unknown): RowResult 
         `message ${n} has role ${JSON.stringify(rawRole ?? null)}; expected system, user (human) or assistant (gpt)`,
       );
     const content = m.content !== undefined ? m.content : m.value;
-    if (typeof content !== 'string') return fail(`message ${n} (${role}): content is ${typeName(content)}, not a string`);
+    if (typeof content !== 'string')
+      return fail(`message ${n} (${role}): content is ${typeName(content)}, not a string`);
     messages.push({ role, content });
   }
   return checkChat(messages, false);
@@ -123,10 +131,12 @@ function checkChat(messages: Message[], flat: boolean): RowResult {
         `roles out of order: message ${i + 1} is "${m.role}" where "${want}" was expected ` +
           '(after an optional system message, user and assistant must alternate, starting with user)',
       );
-    if (m.role === 'assistant' && m.content.trim() === '') return fail(`empty assistant turn (message ${i + 1})`);
+    if (m.role === 'assistant' && m.content.trim() === '')
+      return fail(`empty assistant turn (message ${i + 1})`);
   }
   const last = messages[messages.length - 1];
-  if (last.role !== 'assistant') return fail(`the last message must be from the assistant, not "${last.role}"`);
+  if (last.role !== 'assistant')
+    return fail(`the last message must be from the assistant, not "${last.role}"`);
   return { ok: true, row: { kind: 'chat', messages, flat, format: 'messages' } };
 }
 
@@ -138,7 +148,9 @@ function stringField(o: Record<string, unknown>, key: string, optional: boolean)
 }
 
 function alpaca(o: Record<string, unknown>): RowResult {
-  const f = ['instruction', 'input', 'output', 'system'].map((k) => stringField(o, k, k === 'input' || k === 'system'));
+  const f = ['instruction', 'input', 'output', 'system'].map((k) =>
+    stringField(o, k, k === 'input' || k === 'system'),
+  );
   const bad = f.find((x) => typeof x !== 'string');
   if (bad) return bad as RowResult;
   const [instruction, input, output, system] = f as string[];
@@ -153,7 +165,10 @@ function alpaca(o: Record<string, unknown>): RowResult {
 /** Flat strings, or TRL's conversational form where prompt and completion are message lists. */
 function promptCompletion(o: Record<string, unknown>): RowResult {
   if (Array.isArray(o.prompt) && Array.isArray(o.completion))
-    return withFormat(chatFromList([...o.prompt, ...o.completion], 'prompt/completion', o.system), 'prompt_completion');
+    return withFormat(
+      chatFromList([...o.prompt, ...o.completion], 'prompt/completion', o.system),
+      'prompt_completion',
+    );
   const prompt = stringField(o, 'prompt', false);
   if (typeof prompt !== 'string') return prompt;
   const completion = stringField(o, 'completion', false);
@@ -172,11 +187,17 @@ function text(v: unknown): RowResult {
   return { ok: true, row: { kind: 'text', text: v, format: 'text' } };
 }
 
-function idList(v: unknown, field: string, vocabSize: number | undefined, allowIgnore: boolean): number[] | string {
+function idList(
+  v: unknown,
+  field: string,
+  vocabSize: number | undefined,
+  allowIgnore: boolean,
+): number[] | string {
   if (!Array.isArray(v)) return `"${field}" is ${typeName(v)}, not an array of integers`;
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
-    if (typeof x !== 'number' || !Number.isInteger(x)) return `${field}[${i}] is not an integer (${JSON.stringify(x)})`;
+    if (typeof x !== 'number' || !Number.isInteger(x))
+      return `${field}[${i}] is not an integer (${JSON.stringify(x)})`;
     if (allowIgnore && x === IGNORE_INDEX) continue;
     if (x < 0 || (vocabSize !== undefined && x >= vocabSize))
       return `${field}[${i}] = ${x} is outside the vocabulary (0..${vocabSize !== undefined ? vocabSize - 1 : '∞'})`;
@@ -193,6 +214,8 @@ function tokens(ids: unknown, labels: unknown, vocabSize: number | undefined): R
   const lab = idList(labels, 'labels', vocabSize, true);
   if (typeof lab === 'string') return fail(lab);
   if (lab.length !== input_ids.length)
-    return fail(`"labels" has ${lab.length} entries but "input_ids" has ${input_ids.length}; they must match`);
+    return fail(
+      `"labels" has ${lab.length} entries but "input_ids" has ${input_ids.length}; they must match`,
+    );
   return { ok: true, row: { kind: 'tokens', input_ids, labels: lab, format: 'tokens' } };
 }

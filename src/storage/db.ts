@@ -1,7 +1,7 @@
 // The studio's IndexedDB schema (idb): one database shared by the page and the engine worker.
 // Records hold ids, JSON and bytes only (never GPU tensors). Every write goes through `write`, which
 // turns a full disk into a StorageFullError: the failed transaction aborts, so earlier data is untouched.
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { UserError } from '../engine/errors';
 
 export const DB_NAME = 'lora-studio';
@@ -112,10 +112,27 @@ export interface StudioDB extends DBSchema {
   adapters: { key: string; value: AdapterRecord };
   adapterFiles: { key: string; value: AdapterFilesRecord };
   modelFiles: { key: string; value: ModelFileRecord; indexes: { source: string } };
+  /** Per model source: file sizes, so listing the cache never reads the bytes. */
+  modelIndex: { key: string; value: ModelIndexRecord };
+}
+
+export interface ModelIndexRecord {
+  source: string;
+  files: Record<string, number>;
+  updatedAt: number;
 }
 
 export type DB = IDBPDatabase<StudioDB>;
-export type StoreName = 'settings' | 'datasets' | 'runs' | 'metrics' | 'checkpoints' | 'adapters' | 'adapterFiles' | 'modelFiles';
+export type StoreName =
+  | 'settings'
+  | 'datasets'
+  | 'runs'
+  | 'metrics'
+  | 'checkpoints'
+  | 'adapters'
+  | 'adapterFiles'
+  | 'modelFiles'
+  | 'modelIndex';
 
 export class StorageFullError extends UserError {
   override name = 'StorageFullError';
@@ -149,6 +166,7 @@ export function openStudioDB(name = DB_NAME): Promise<DB> {
       db.createObjectStore('adapterFiles', { keyPath: 'id' });
       const files = db.createObjectStore('modelFiles', { keyPath: 'key' });
       files.createIndex('source', 'source');
+      db.createObjectStore('modelIndex', { keyPath: 'source' });
     },
     blocking() {
       // Another tab wants a newer schema: let it upgrade; this realm reopens on next use.
@@ -173,7 +191,7 @@ export async function write<T>(
   db: DB,
   stores: StoreName[],
   what: string,
-  body: (tx: ReturnType<DB['transaction']>) => Promise<T>,
+  body: (tx: IDBPTransaction<StudioDB, StoreName[], 'readwrite'>) => Promise<T>,
 ): Promise<T> {
   const tx = db.transaction(stores, 'readwrite');
   try {

@@ -68,10 +68,21 @@ describe('writeSafetensors / parseHeader round trip', () => {
     expect(text[0]).toBe('{');
     expect(text.trimEnd().length).toBeGreaterThan(n - 8 - 1); // padded with at most 7 spaces
     const keys = Object.keys(JSON.parse(text));
-    expect(keys).toEqual(['__metadata__', 'a.f16', 'b.f32', 'c.bf16', 'd.f16bits', 'e.i32', 'f.i64', 'g.empty', 'h.scalar']);
+    expect(keys).toEqual([
+      '__metadata__',
+      'a.f16',
+      'b.f32',
+      'c.bf16',
+      'd.f16bits',
+      'e.i32',
+      'f.i64',
+      'g.empty',
+      'h.scalar',
+    ]);
     // Data ordered by element size then name: each tensor aligned to its element size, no gaps.
     const spans = [...h.entries.values()].sort((a, b) => a.begin - b.begin);
-    for (const e of spans) expect(e.begin % { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8 }[e.dtype as 'F32']!).toBe(0);
+    for (const e of spans)
+      expect(e.begin % { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8 }[e.dtype as 'F32']!).toBe(0);
     expect(spans.at(-1)!.end).toBe(file.length);
     expect(h.entries.get('f.i64')!.begin).toBe(h.dataStart);
   });
@@ -91,7 +102,9 @@ describe('writeSafetensors / parseHeader round trip', () => {
     const prefix = file.slice(0, 8 + n);
     const ph = parseHeader(prefix, 'x', file.length);
     expect(ph.entries.get('b.f32')).toEqual(h.entries.get('b.f32'));
-    expect(userError(() => parseHeader(file.slice(0, 8 + n - 1), 'x', file.length)).message).toMatch(/truncated/);
+    expect(userError(() => parseHeader(file.slice(0, 8 + n - 1), 'x', file.length)).message).toMatch(
+      /truncated/,
+    );
   });
 
   it('parses dtypes it does not write, and refuses non-float reads clearly', () => {
@@ -112,7 +125,9 @@ describe('writeSafetensors / parseHeader round trip', () => {
   });
 
   it('writes BF16 from float32 with round-to-nearest-even', () => {
-    const f = writeSafetensors({ t: { dtype: 'BF16', shape: [1], data: Float32Array.from([1 + 3 * 2 ** -8]) } });
+    const f = writeSafetensors({
+      t: { dtype: 'BF16', shape: [1], data: Float32Array.from([1 + 3 * 2 ** -8]) },
+    });
     const e = parseHeader(f).entries.get('t')!;
     expect(new DataView(f.buffer).getUint16(e.begin, true)).toBe(f32ToBf16(1 + 3 * 2 ** -8));
   });
@@ -124,7 +139,9 @@ describe('broken or lying headers', () => {
   const msg = (f: Uint8Array) => userError(() => parseHeader(f, 'model.safetensors')).message;
 
   it('rejects files too short for a header', () => {
-    expect(msg(new Uint8Array(5))).toBe('model.safetensors: not a safetensors file: 5 bytes, too short for a header');
+    expect(msg(new Uint8Array(5))).toBe(
+      'model.safetensors: not a safetensors file: 5 bytes, too short for a header',
+    );
   });
 
   it('rejects a header length larger than the file', () => {
@@ -155,7 +172,9 @@ describe('broken or lying headers', () => {
     expect(msg(rawFile(entry({ dtype: 'Q4_K' }), 8))).toBe(
       'model.safetensors: tensor \'t\': unknown dtype "Q4_K"',
     );
-    expect(msg(rawFile(entry({ shape: [-2] }), 8))).toMatch(/shape \[-2\] is not a list of non-negative integers/);
+    expect(msg(rawFile(entry({ shape: [-2] }), 8))).toMatch(
+      /shape \[-2\] is not a list of non-negative integers/,
+    );
     expect(msg(rawFile(entry({ shape: [1.5] }), 8))).toMatch(/not a list of non-negative integers/);
     expect(msg(rawFile(entry({ shape: '2' }), 8))).toMatch(/not a list of non-negative integers/);
     expect(msg(rawFile(entry({ shape: [1e9, 1e9, 1e9] }), 8))).toBe(
@@ -165,7 +184,9 @@ describe('broken or lying headers', () => {
   });
 
   it('rejects offsets outside the data, reversed, or of the wrong size', () => {
-    expect(msg(rawFile(entry({}), 4))).toMatch(/tensor 't': data_offsets \[0, 8\] run past the end of the data \(4 bytes\)/);
+    expect(msg(rawFile(entry({}), 4))).toMatch(
+      /tensor 't': data_offsets \[0, 8\] run past the end of the data \(4 bytes\)/,
+    );
     expect(msg(rawFile(entry({ shape: [1], data_offsets: [4, 8] }), 6))).toBe(
       "model.safetensors: tensor 't': data_offsets [4, 8] run past the end of the data (6 bytes): truncated file?",
     );
@@ -192,7 +213,9 @@ describe('broken or lying headers', () => {
     const good = writeSafetensors({ w: { dtype: 'F32', shape: [4, 4], data: new Float32Array(16) } });
     expect(msg(good.slice(0, good.length - 3))).toMatch(/run past the end of the data/);
     expect(msg(good.slice(0, 20))).toMatch(/header says \d+ bytes but the file has 20/);
-    expect(msg(rawFile({ __metadata__: { a: 1 } }))).toBe("model.safetensors: __metadata__ 'a' is not a string");
+    expect(msg(rawFile({ __metadata__: { a: 1 } }))).toBe(
+      "model.safetensors: __metadata__ 'a' is not a string",
+    );
   });
 
   it('allocated nothing big while rejecting all of the above', () => {

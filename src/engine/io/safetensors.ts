@@ -88,7 +88,10 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 export function parseHeader(bytes: Uint8Array, fileName = 'safetensors', fileSize = bytes.length): StHeader {
   const n = headerLength(bytes, fileName, fileSize);
   if (bytes.length < 8 + n) {
-    throw new UserError(`truncated: the header needs ${8 + n} bytes but only ${bytes.length} were read`, fileName);
+    throw new UserError(
+      `truncated: the header needs ${8 + n} bytes but only ${bytes.length} were read`,
+      fileName,
+    );
   }
   let json: unknown;
   try {
@@ -129,16 +132,26 @@ export function parseHeader(bytes: Uint8Array, fileName = 'safetensors', fileSiz
     }
     const [b, e] = offs as [number, number];
     if (e > dataSize) {
-      throw bad(`data_offsets [${b}, ${e}] run past the end of the data (${dataSize} bytes): truncated file?`);
+      throw bad(
+        `data_offsets [${b}, ${e}] run past the end of the data (${dataSize} bytes): truncated file?`,
+      );
     }
     // Byte count in BigInt, stopping once past the span: a lying shape cannot overflow or blow up.
     let need = shape.includes(0) ? 0n : BigInt(size);
     for (const d of shape as number[]) if (need <= BigInt(e - b)) need *= BigInt(d);
     if (need !== BigInt(e - b)) {
-      const what = need > BigInt(e - b) && shape.length > 8 ? `${shape.length}-d shape` : `[${shape.join(', ')}]`;
-      throw bad(`data_offsets span ${e - b} bytes but ${dtype} ${what} needs ${need > BigInt(e - b) ? 'more' : need}`);
+      const what =
+        need > BigInt(e - b) && shape.length > 8 ? `${shape.length}-d shape` : `[${shape.join(', ')}]`;
+      throw bad(
+        `data_offsets span ${e - b} bytes but ${dtype} ${what} needs ${need > BigInt(e - b) ? 'more' : need}`,
+      );
     }
-    entries.set(name, { dtype: dtype as StDType, shape: [...(shape as number[])], begin: dataStart + b, end: dataStart + e });
+    entries.set(name, {
+      dtype: dtype as StDType,
+      shape: [...(shape as number[])],
+      begin: dataStart + b,
+      end: dataStart + e,
+    });
   }
   checkOverlaps(entries, fileName);
   return { entries, metadata, dataStart };
@@ -168,7 +181,10 @@ function checkOverlaps(entries: Map<string, StEntry>, fileName: string): void {
 /** Raw bytes of one tensor (a view, no copy). `bytes` is the whole file. */
 export function tensorBytes(bytes: Uint8Array, entry: StEntry, fileName = 'safetensors'): Uint8Array {
   if (entry.end > bytes.length) {
-    throw new UserError(`truncated: a tensor ends at byte ${entry.end} but only ${bytes.length} were read`, fileName);
+    throw new UserError(
+      `truncated: a tensor ends at byte ${entry.end} but only ${bytes.length} were read`,
+      fileName,
+    );
   }
   return bytes.subarray(entry.begin, entry.end);
 }
@@ -183,7 +199,12 @@ function aligned(raw: Uint8Array, bytesPer: number): ArrayBuffer {
  * A float tensor as float32 values: F32 is a view into `bytes` when aligned (else a copy); F16, BF16 and
  * F64 are converted (F16/BF16 exactly). `bytes` is the whole file (offsets are absolute).
  */
-export function readFloat32(bytes: Uint8Array, entry: StEntry, fileName = 'safetensors', name = 'tensor'): Float32Array {
+export function readFloat32(
+  bytes: Uint8Array,
+  entry: StEntry,
+  fileName = 'safetensors',
+  name = 'tensor',
+): Float32Array {
   const raw = tensorBytes(bytes, entry, fileName);
   const n = raw.length / DTYPE_SIZE[entry.dtype];
   const off = (buf: ArrayBuffer) => (buf === raw.buffer ? raw.byteOffset : 0);
@@ -203,7 +224,10 @@ export function readFloat32(bytes: Uint8Array, entry: StEntry, fileName = 'safet
       return Float32Array.from(new Float64Array(buf, off(buf), n));
     }
     default:
-      throw new UserError(`'${name}' has dtype ${entry.dtype}; expected a float tensor (F32, F16, BF16)`, fileName);
+      throw new UserError(
+        `'${name}' has dtype ${entry.dtype}; expected a float tensor (F32, F16, BF16)`,
+        fileName,
+      );
   }
 }
 
@@ -219,14 +243,23 @@ export interface StWriteTensor {
 function encode(name: string, t: StWriteTensor): Uint8Array {
   const numel = t.shape.reduce((a, b) => a * b, 1);
   if (t.data.length !== numel) {
-    throw new Error(`safetensors write: '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    throw new Error(
+      `safetensors write: '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`,
+    );
   }
-  const want = { F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, I32: Int32Array, I64: BigInt64Array }[t.dtype];
+  const want = {
+    F32: Float32Array,
+    F16: Uint16Array,
+    BF16: Uint16Array,
+    I32: Int32Array,
+    I64: BigInt64Array,
+  }[t.dtype];
   let data = t.data;
   if ((t.dtype === 'F16' || t.dtype === 'BF16') && data instanceof Float32Array) {
     data = t.dtype === 'F16' ? f32ArrayToF16(data) : f32ArrayToBf16(data);
   }
-  if (!(data instanceof want)) throw new Error(`safetensors write: '${name}' data does not match dtype ${t.dtype}`);
+  if (!(data instanceof want))
+    throw new Error(`safetensors write: '${name}' data does not match dtype ${t.dtype}`);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
@@ -234,7 +267,10 @@ function encode(name: string, t: StWriteTensor): Uint8Array {
  * Serialises tensors (host little-endian). The header lists names sorted; data is laid out by element size
  * (largest first), then name, so every tensor starts aligned to its element size, as the reference does.
  */
-export function writeSafetensors(tensors: Record<string, StWriteTensor>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(
+  tensors: Record<string, StWriteTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const names = Object.keys(tensors).sort();
   const size = (n: string) => DTYPE_SIZE[tensors[n].dtype];
   const order = [...names].sort((a, b) => size(b) - size(a) || (a < b ? -1 : a > b ? 1 : 0));

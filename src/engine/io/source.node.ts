@@ -45,7 +45,10 @@ export function dirSource(dir: string): FileSource {
     bytes: (path, onProgress) => read(path, onProgress),
   };
 
-  async function read(path: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array> {
+  async function read(
+    path: string,
+    onProgress?: (loaded: number, total: number) => void,
+  ): Promise<Uint8Array> {
     const file = await open(full(path), 'r').catch((e) => notFound(path, e));
     try {
       const { size } = await file.stat();

@@ -22,7 +22,12 @@ export interface FileSource {
 /** Rejects absolute paths and `..` segments: file names can come from untrusted index files. */
 export function checkRelativePath(path: string, where?: string): string {
   const parts = path.split('/');
-  if (path === '' || path.startsWith('/') || path.includes('\\') || parts.some((p) => p === '..' || p === '')) {
+  if (
+    path === '' ||
+    path.startsWith('/') ||
+    path.includes('\\') ||
+    parts.some((p) => p === '..' || p === '')
+  ) {
     throw new UserError(`bad file path '${path}' (must be relative, without '..')`, where);
   }
   return path;
@@ -153,7 +158,12 @@ export function hubSource(opts: HubOptions): FileSource {
 }
 
 /** Reads a response body, reporting progress; preallocates when Content-Length is given and grows if wrong. */
-async function readBody(res: Response, label: string, path: string, onProgress?: ProgressFn): Promise<Uint8Array> {
+async function readBody(
+  res: Response,
+  label: string,
+  path: string,
+  onProgress?: ProgressFn,
+): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   const total = Number.isSafeInteger(declared) && declared >= 0 ? declared : 0;
   // With a content encoding the length is of the compressed body: use it for progress only.
@@ -188,6 +198,7 @@ async function readBody(res: Response, label: string, path: string, onProgress?:
   } catch (e) {
     throw new UserError(`download of ${path} failed after ${n} bytes (${(e as Error).message})`, label);
   }
-  if (total && !encoded && n < total) throw new UserError(`download of ${path} ended early: ${n} of ${total} bytes`, label);
+  if (total && !encoded && n < total)
+    throw new UserError(`download of ${path} ended early: ${n} of ${total} bytes`, label);
   return n === buf.length ? buf : buf.slice(0, n);
 }

@@ -109,7 +109,9 @@ export function parseConfig(json: unknown, where = 'config.json'): ModelConfig {
   const num_attention_heads = int('num_attention_heads');
   const num_key_value_heads = int('num_key_value_heads', num_attention_heads);
   if (num_attention_heads % num_key_value_heads !== 0) {
-    fail(`num_attention_heads (${num_attention_heads}) is not a multiple of num_key_value_heads (${num_key_value_heads})`);
+    fail(
+      `num_attention_heads (${num_attention_heads}) is not a multiple of num_key_value_heads (${num_key_value_heads})`,
+    );
   }
   if (!has('head_dim') && model_type !== 'qwen3' && hidden_size % num_attention_heads !== 0) {
     fail(`hidden_size (${hidden_size}) is not a multiple of num_attention_heads (${num_attention_heads})`);
@@ -118,7 +120,8 @@ export function parseConfig(json: unknown, where = 'config.json'): ModelConfig {
   if (head_dim % 2 !== 0) fail(`head_dim (${head_dim}) must be even for rotary embeddings`);
 
   const act = c.hidden_act ?? 'silu';
-  if (act !== 'silu' && act !== 'swish') fail(`unsupported hidden_act ${JSON.stringify(act)}; supported: silu`);
+  if (act !== 'silu' && act !== 'swish')
+    fail(`unsupported hidden_act ${JSON.stringify(act)}; supported: silu`);
   if (bool('use_sliding_window', false)) {
     fail('sliding-window attention (use_sliding_window: true) is not supported');
   }
@@ -144,7 +147,11 @@ export function parseConfig(json: unknown, where = 'config.json'): ModelConfig {
     attention_bias,
     mlp_bias: model_type === 'llama' ? bool('mlp_bias', false) : false,
     hidden_act: 'silu',
-    bos_token_id: has('bos_token_id') ? int('bos_token_id', undefined, 0) : c.bos_token_id === null ? null : d.bos_token_id,
+    bos_token_id: has('bos_token_id')
+      ? int('bos_token_id', undefined, 0)
+      : c.bos_token_id === null
+        ? null
+        : d.bos_token_id,
     eos_token_id: eosList(c.eos_token_id === undefined ? d.eos_token_id : c.eos_token_id, where),
     torch_dtype: typeof torch_dtype === 'string' ? torch_dtype : null,
     o_proj_bias: model_type !== 'qwen2' && attention_bias,
@@ -156,7 +163,10 @@ function eosList(v: unknown, where: string): number[] {
   const list = v === null || v === undefined ? [] : Array.isArray(v) ? v : [v];
   for (const id of list) {
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
-      throw new UserError(`'eos_token_id' must be a token id or a list of them, got ${JSON.stringify(v)}`, where);
+      throw new UserError(
+        `'eos_token_id' must be a token id or a list of them, got ${JSON.stringify(v)}`,
+        where,
+      );
     }
   }
   return [...new Set(list as number[])];
@@ -166,7 +176,10 @@ function eosList(v: unknown, where: string): number[] {
  * rope_theta and scaling. transformers v5 writes `rope_parameters: {rope_type, rope_theta, factor, …}`
  * (possibly keyed by layer type); v4 writes top-level `rope_theta` and `rope_scaling: {rope_type|type, …}`.
  */
-function parseRope(c: Record<string, unknown>, where: string): Pick<ModelConfig, 'rope_theta' | 'rope_scaling'> {
+function parseRope(
+  c: Record<string, unknown>,
+  where: string,
+): Pick<ModelConfig, 'rope_theta' | 'rope_scaling'> {
   let params: unknown = c.rope_parameters;
   let key = 'rope_parameters';
   if (isObject(params) && isObject(params.full_attention)) {
@@ -180,7 +193,8 @@ function parseRope(c: Record<string, unknown>, where: string): Pick<ModelConfig,
   const fail = (msg: string): never => {
     throw new UserError(msg, where);
   };
-  if (params !== undefined && params !== null && !isObject(params)) fail(`'${key}' must be an object or null`);
+  if (params !== undefined && params !== null && !isObject(params))
+    fail(`'${key}' must be an object or null`);
   const p = (params ?? {}) as Record<string, unknown>;
 
   const thetaRaw = p.rope_theta ?? c.rope_theta ?? 10000;
@@ -198,7 +212,8 @@ function parseRope(c: Record<string, unknown>, where: string): Pick<ModelConfig,
     return v as number;
   };
   if (type === 'default') return { rope_theta, rope_scaling: null };
-  if (type === 'linear') return { rope_theta, rope_scaling: { rope_type: 'linear', factor: positive('factor') } };
+  if (type === 'linear')
+    return { rope_theta, rope_scaling: { rope_type: 'linear', factor: positive('factor') } };
   if (type === 'llama3') {
     const s = {
       rope_type: 'llama3' as const,
@@ -208,9 +223,13 @@ function parseRope(c: Record<string, unknown>, where: string): Pick<ModelConfig,
       original_max_position_embeddings: positive('original_max_position_embeddings'),
     };
     if (s.high_freq_factor <= s.low_freq_factor) {
-      fail(`'${key}': high_freq_factor (${s.high_freq_factor}) must be greater than low_freq_factor (${s.low_freq_factor})`);
+      fail(
+        `'${key}': high_freq_factor (${s.high_freq_factor}) must be greater than low_freq_factor (${s.low_freq_factor})`,
+      );
     }
     return { rope_theta, rope_scaling: s };
   }
-  return fail(`unsupported RoPE scaling type ${JSON.stringify(type)} in '${key}'; supported: default, linear, llama3`);
+  return fail(
+    `unsupported RoPE scaling type ${JSON.stringify(type)} in '${key}'; supported: default, linear, llama3`,
+  );
 }

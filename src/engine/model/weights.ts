@@ -85,14 +85,19 @@ async function optionalText(source: FileSource, path: string): Promise<string | 
 }
 
 /** Which file holds each expected tensor: from the shard index, or the single weights file. */
-async function weightFiles(source: FileSource, expected: Map<string, number[]>): Promise<Map<string, string[]>> {
+async function weightFiles(
+  source: FileSource,
+  expected: Map<string, number[]>,
+): Promise<Map<string, string[]>> {
   const byFile = new Map<string, string[]>();
   if (await source.has(SINGLE)) {
     byFile.set(SINGLE, [...expected.keys()]);
     return byFile;
   }
   if (!(await source.has(INDEX))) {
-    const bin = (await source.has('pytorch_model.bin')) ? ' (only pytorch_model.bin, which is not supported)' : '';
+    const bin = (await source.has('pytorch_model.bin'))
+      ? ' (only pytorch_model.bin, which is not supported)'
+      : '';
     throw new UserError(`no ${SINGLE} or ${INDEX}${bin}: safetensors weights are needed`, source.label);
   }
   const index = await readJson(source, INDEX);
@@ -104,13 +109,15 @@ async function weightFiles(source: FileSource, expected: Map<string, number[]>):
   for (const name of expected.keys()) {
     const file = weightMap[name];
     if (!Object.hasOwn(weightMap, name)) throw new UserError(`missing tensor '${name}'`, INDEX);
-    if (typeof file !== 'string') throw new UserError(`'${name}' maps to ${JSON.stringify(file)}, not a file`, INDEX);
+    if (typeof file !== 'string')
+      throw new UserError(`'${name}' maps to ${JSON.stringify(file)}, not a file`, INDEX);
     checkRelativePath(file, INDEX);
     if (!byFile.has(file)) byFile.set(file, []);
     byFile.get(file)!.push(name);
   }
   for (const file of byFile.keys()) {
-    if (!(await source.has(file))) throw new UserError(`shard ${file} listed in ${INDEX} is missing`, source.label);
+    if (!(await source.has(file)))
+      throw new UserError(`shard ${file} listed in ${INDEX} is missing`, source.label);
   }
   return byFile;
 }
@@ -157,8 +164,10 @@ export async function loadModel(source: FileSource, onProgress?: LoadProgress): 
 
   const files: LoadedModel['files'] = {};
   files.tokenizerJson = await optionalText(source, 'tokenizer.json');
-  if (await source.has('tokenizer_config.json')) files.tokenizerConfig = await readJson(source, 'tokenizer_config.json');
-  files.chatTemplate = (await optionalText(source, 'chat_template.jinja')) ?? templateFrom(files.tokenizerConfig);
+  if (await source.has('tokenizer_config.json'))
+    files.tokenizerConfig = await readJson(source, 'tokenizer_config.json');
+  files.chatTemplate =
+    (await optionalText(source, 'chat_template.jinja')) ?? templateFrom(files.tokenizerConfig);
   if (await source.has('generation_config.json')) {
     files.generationConfig = await readJson(source, 'generation_config.json');
   }
@@ -191,7 +200,8 @@ function templateFrom(tokenizerConfig: unknown): string | undefined {
   const t = (tokenizerConfig as { chat_template?: unknown } | undefined)?.chat_template;
   if (typeof t === 'string') return t;
   if (Array.isArray(t)) {
-    const d = t.find((x) => (x as { name?: unknown })?.name === 'default') as { template?: unknown } | undefined;
+    const d = t.find((x) => (x as { name?: unknown })?.name === 'default') as
+      { template?: unknown } | undefined;
     if (typeof d?.template === 'string') return d.template;
   }
   return undefined;

@@ -66,6 +66,9 @@ let ortWebThreads = 0;
 function ortWeb(threads: number): Promise<OrtWeb> {
   ortWebModule ??= import('onnxruntime-web/webgpu').then((ort) => {
     ort.env.wasm.numThreads = ortWebThreads = threads;
+    // A file-system prefix: without it, threaded ORT-web in Node fetch()es a file:// URL and fails.
+    const wasm = createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm');
+    ort.env.wasm.wasmPaths = path.dirname(wasm) + path.sep;
     return ort as OrtWeb;
   });
   return ortWebModule;

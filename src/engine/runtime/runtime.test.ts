@@ -97,8 +97,8 @@ describe('runtime', () => {
 
   beforeAll(async () => {
     cpu = await createNodeRuntime({ backend: 'cpu', threads: 1 });
-    wasm = await createNodeRuntime({ backend: 'wasm', threads: 1 });
-    gpu = await createNodeRuntime({ backend: 'webgpu', threads: 1, strict: true });
+    wasm = await createNodeRuntime({ backend: 'wasm', threads: 2 });
+    gpu = await createNodeRuntime({ backend: 'webgpu', threads: 2, strict: true });
     reference = await runMixed(cpu);
   }, GPU_TIMEOUT);
 

@@ -50,13 +50,14 @@ export function countTrained(labels: readonly number[]): number {
 const separator = (row: Row) => (row.format === 'prompt_completion' ? '' : '\n\n');
 
 export function encodeRow(row: Row, ctx: EncodeContext): EncodedRow {
-  if (!Number.isInteger(ctx.maxLen) || ctx.maxLen < 2) throw new UserError(`max length must be an integer ≥ 2, got ${ctx.maxLen}`);
+  checkMaxLen(ctx.maxLen);
   const tok = ctx.tokenizer;
   let ids: number[];
   let labels: number[];
   if (row.kind === 'tokens') {
     const bad = row.input_ids.find((id) => id >= tok.vocabSize);
-    if (bad !== undefined) throw new UserError(`token id ${bad} is outside the vocabulary (size ${tok.vocabSize})`, row.where);
+    if (bad !== undefined)
+      throw new UserError(`token id ${bad} is outside the vocabulary (size ${tok.vocabSize})`, row.where);
     ids = row.input_ids.slice();
     labels = row.labels.slice();
   } else if (row.kind === 'text') {
@@ -87,6 +88,7 @@ export function encodeDataset(
 ): { examples: EncodedRow[]; stats: EncodeStats; issues: DataIssue[] } {
   const examples: EncodedRow[] = [];
   const issues: DataIssue[] = [];
+  checkMaxLen(ctx.maxLen);
   const stats: EncodeStats = { rows: 0, truncated: 0, droppedEmpty: 0, tokens: 0, trainedTokens: 0 };
   for (const row of rows) {
     let ex: EncodedRow;
@@ -94,7 +96,10 @@ export function encodeDataset(
       ex = encodeRow(row, ctx);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      issues.push({ where: e.where ?? row.where, message: e.where ? e.message.slice(e.where.length + 2) : e.message });
+      issues.push({
+        where: e.where ?? row.where,
+        message: e.where ? e.message.slice(e.where.length + 2) : e.message,
+      });
       continue;
     }
     const trained = countTrained(ex.labels);
@@ -124,12 +129,20 @@ export function encodeChatPrompt(
   return ctx.tokenizer.encode(text, { addSpecialTokens: false });
 }
 
+function checkMaxLen(maxLen: number): void {
+  if (!Number.isInteger(maxLen) || maxLen < 2)
+    throw new UserError(`max length must be an integer ≥ 2, got ${maxLen}`);
+}
+
 function withEos(ids: number[], tok: TextTokenizer, where: string): number[] {
-  if (tok.eosId === undefined) throw new UserError('the tokenizer has no EOS token (eos_token in tokenizer_config.json)', where);
+  if (tok.eosId === undefined)
+    throw new UserError('the tokenizer has no EOS token (eos_token in tokenizer_config.json)', where);
   return ids[ids.length - 1] === tok.eosId ? ids : [...ids, tok.eosId];
 }
 
-function renderOpts(ctx: Pick<EncodeContext, 'tokenizer' | 'templateKwargs'>): Omit<RenderOptions, 'addGenerationPrompt'> {
+function renderOpts(
+  ctx: Pick<EncodeContext, 'tokenizer' | 'templateKwargs'>,
+): Omit<RenderOptions, 'addGenerationPrompt'> {
   const tok = ctx.tokenizer;
   return {
     bosToken: tok.bosId !== undefined ? tok.idToToken(tok.bosId) : undefined,
@@ -158,7 +171,11 @@ function concatSpans(messages: readonly Message[], sep: string): { text: string;
  * span is where it ends. Some templates render history turns differently from the last one (Qwen3 drops the
  * empty think block from earlier assistant turns): then S is found where the two renderings part.
  */
-function templateSpans(messages: readonly Message[], ctx: EncodeContext, where: string): { text: string; spans: Span[] } {
+function templateSpans(
+  messages: readonly Message[],
+  ctx: EncodeContext,
+  where: string,
+): { text: string; spans: Span[] } {
   const opts = renderOpts(ctx);
   const render = (n: number, gen: boolean) =>
     renderChat(ctx.template!, messages.slice(0, n), { ...opts, addGenerationPrompt: gen });
@@ -192,7 +209,8 @@ function templateSpans(messages: readonly Message[], ctx: EncodeContext, where: 
         for (let p = Math.min(d, full.length - span.length); p >= cursor && start < 0; p--)
           if (full.startsWith(span, p)) start = p;
       }
-      if (start < cursor) throw unstable('the whole conversation does not contain the reply as rendered alone');
+      if (start < cursor)
+        throw unstable('the whole conversation does not contain the reply as rendered alone');
       spans.push([start, start + span.length]);
       cursor = start + span.length;
     }

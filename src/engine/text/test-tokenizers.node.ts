@@ -12,7 +12,10 @@ const cache = new Map<string, { tok: TextTokenizer; config: Record<string, unkno
 function load(name: 'qwen3' | 'llama2') {
   let hit = cache.get(name);
   if (!hit) {
-    const config = JSON.parse(readFileSync(dir(name) + 'tokenizer_config.json', 'utf8')) as Record<string, unknown>;
+    const config = JSON.parse(readFileSync(dir(name) + 'tokenizer_config.json', 'utf8')) as Record<
+      string,
+      unknown
+    >;
     const tok = loadTokenizer(readFileSync(dir(name) + 'tokenizer.json', 'utf8'), config);
     hit = { tok, config };
     cache.set(name, hit);

@@ -37,7 +37,10 @@ function tokenName(v: unknown): string | undefined {
 
 export function loadTokenizer(tokenizerJson: string | object, tokenizerConfig?: unknown): TextTokenizer {
   const json = typeof tokenizerJson === 'string' ? parseJson(tokenizerJson, 'tokenizer.json') : tokenizerJson;
-  let config = typeof tokenizerConfig === 'string' ? parseJson(tokenizerConfig, 'tokenizer_config.json') : tokenizerConfig;
+  let config =
+    typeof tokenizerConfig === 'string'
+      ? parseJson(tokenizerConfig, 'tokenizer_config.json')
+      : tokenizerConfig;
   if (typeof config !== 'object' || config === null) config = {};
   if (typeof json !== 'object' || json === null || !('model' in json))
     throw new UserError('not a tokenizer file (no "model" field)', 'tokenizer.json');
@@ -56,7 +59,9 @@ export function loadTokenizer(tokenizerJson: string | object, tokenizerConfig?: 
   };
   return {
     encode: (text, opts) => tok.encode(text, { add_special_tokens: opts?.addSpecialTokens ?? true }).ids,
-    decode: (ids, opts) => tok.decode(ids, { skip_special_tokens: opts?.skipSpecialTokens ?? false }),
+    // The library rejects an empty list; an empty list decodes to ''.
+    decode: (ids, opts) =>
+      ids.length === 0 ? '' : tok.decode(ids, { skip_special_tokens: opts?.skipSpecialTokens ?? false }),
     vocabSize,
     tokenToId: (t) => tok.token_to_id(t),
     idToToken: (id) => tok.id_to_token(id),

@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAdapter } from '../io/peft';
-import { dirSource } from '../io/source.node';
+import { dirSource } from '../io/source.node.ts';
 import { parseHeader, readFloat32 } from '../io/safetensors';
 import { loadModel, type LoadedModel } from '../model/weights';
 import { initLora, loraSpecs, toPeft, type LoraWeights } from '../model/lora';
-import { createNodeRuntime } from '../runtime/node.node';
+import { createNodeRuntime } from '../runtime/node.node.ts';
 import type { Runtime } from '../runtime/types';
 import type { Example } from './batches';
 import { ALL_LINEAR, resolveTrainConfig, type TrainConfig } from './config';
@@ -107,7 +107,7 @@ describe.each(cases)('golden %s', (name) => {
     }
     const after = await t.adapter();
     await t.dispose();
-    expectAdapter(model, cfg, after, join(dir, 'adapter_after/adapter_model.safetensors'), 1e-3);
+    expectAdapter(model, cfg, after, join(dir, 'adapter_after/adapter_model.safetensors'), 1e-4);
   });
 });
 
@@ -131,7 +131,7 @@ describe('golden llama_tied extras', () => {
     }
     const after = await t.adapter();
     await t.dispose();
-    expectAdapter(model, cfg, after, join(dir, 'adapter_after_accum/adapter_model.safetensors'), 1e-3);
+    expectAdapter(model, cfg, after, join(dir, 'adapter_after_accum/adapter_model.safetensors'), 1e-4);
   });
 
   it('BF16 checkpoint loads and gives the reference loss', async () => {

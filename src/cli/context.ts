@@ -1,0 +1,100 @@
+// What every CLI command needs: the model (a local folder or a Hub repo id, cached on disk), the runtime
+// for --backend, and the dataset file turned into training examples.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../engine/errors';
+import { hubSource, type FileSource } from '../engine/io/source';
+import { dirSource } from '../engine/io/source.node.ts';
+import { loadModel, type LoadedModel } from '../engine/model/weights';
+import { createNodeRuntime } from '../engine/runtime/node.node.ts';
+import type { Runtime } from '../engine/runtime/types';
+import { parseDatasetStrict, issuesError } from '../data/formats';
+import { loadTokenizer, type TextTokenizer } from '../engine/text/tokenizer';
+import { encodeDataset } from '../engine/text/encode';
+import { defaultTemplateKwargs, pickChatTemplate } from '../engine/text/template';
+import type { Example } from '../engine/train/batches';
+import { cachedSource } from './cache';
+
+export type BackendChoice = 'auto' | 'cpu' | 'wasm' | 'webgpu';
+
+export function modelSource(spec: string): FileSource {
+  if (existsSync(spec)) {
+    if (!statSync(spec).isDirectory()) throw new UserError(`--model ${spec} is a file; give the model's folder`);
+    return dirSource(spec);
+  }
+  if (!/^[\w.-]+\/[\w.-]+$/.test(spec)) throw new UserError(`--model ${spec}: no such folder, and not a Hub repo id (owner/name)`);
+  const endpoint = process.env.HF_ENDPOINT || 'https://huggingface.co';
+  const hub = hubSource({ repo: spec, endpoint, token: process.env.HF_TOKEN || undefined });
+  const cacheRoot = process.env.LORA_STUDIO_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'lora-studio');
+  return cachedSource(hub, join(cacheRoot, 'hub', encodeURIComponent(endpoint), spec));
+}
+
+export async function openModel(spec: string, quiet = false): Promise<LoadedModel> {
+  let last = 0;
+  return loadModel(modelSource(spec), (loaded, total, file) => {
+    if (quiet || !process.stderr.isTTY || total === 0) return;
+    const now = Date.now();
+    if (now - last < 200 && loaded < total) return;
+    last = now;
+    process.stderr.write(`\rloading ${file}: ${((100 * loaded) / total).toFixed(0)}%   ${loaded >= total ? '\n' : ''}`);
+  });
+}
+
+export async function openRuntime(backend: BackendChoice, threads?: number): Promise<Runtime> {
+  if (backend === 'auto') {
+    // a real GPU through Dawn when there is one; a software adapter (SwiftShader) is never chosen
+    if (process.env.LORA_STUDIO_TRY_GPU === '1') {
+      try {
+        const rt = await createNodeRuntime({ backend: 'webgpu', threads });
+        if (!rt.info.software) return rt;
+        await rt.release();
+      } catch {
+        // no usable WebGPU adapter: fall through to the CPU
+      }
+    }
+    return createNodeRuntime({ backend: 'cpu', threads });
+  }
+  return createNodeRuntime({ backend, threads });
+}
+
+export function modelTokenizer(model: LoadedModel): TextTokenizer | undefined {
+  if (!model.files.tokenizerJson) return undefined;
+  return loadTokenizer(model.files.tokenizerJson, model.files.tokenizerConfig);
+}
+
+/** Minimal stand-in used when a model folder has no tokenizer: only pre-tokenized rows can be used. */
+function idsOnly(vocabSize: number): TextTokenizer {
+  const no = (): never => {
+    throw new UserError('the model has no tokenizer.json: only pre-tokenized rows ({"input_ids": …}) can be used');
+  };
+  return { vocabSize, encode: no, decode: no, tokenToId: () => undefined, idToToken: () => undefined } as unknown as TextTokenizer;
+}
+
+export interface DataOptions {
+  maxLen: number;
+  trainOnPrompt: boolean;
+}
+
+export function readExamples(file: string, model: LoadedModel, opts: DataOptions): { examples: Example[]; truncated: number } {
+  if (!existsSync(file)) throw new UserError(`--data ${file}: no such file`);
+  const text = readFileSync(file, 'utf8');
+  const rows = parseDatasetStrict(text, file.split('/').pop() ?? file, { vocabSize: model.config.vocab_size });
+  if (rows.length === 0) throw new UserError(`${file}: no rows`);
+  const tokenizer = modelTokenizer(model) ?? idsOnly(model.config.vocab_size);
+  const template = pickChatTemplate(model.files.tokenizerConfig, model.files.chatTemplate);
+  const { examples, stats, issues } = encodeDataset(rows, {
+    tokenizer,
+    template,
+    templateKwargs: defaultTemplateKwargs(model.config.model_type),
+    maxLen: opts.maxLen,
+    trainOnPrompt: opts.trainOnPrompt,
+  });
+  const hard = issues.filter((i) => !i.message.startsWith('nothing to train on'));
+  if (hard.length) throw issuesError(hard);
+  if (examples.length === 0) {
+    throw new UserError(`${file}: no row has anything to train on (${issues[0]?.where}: ${issues[0]?.message})`);
+  }
+  for (const i of issues) process.stderr.write(`warning: ${i.where}: ${i.message} (row skipped)\n`);
+  return { examples, truncated: stats.truncated };
+}

@@ -1,0 +1,161 @@
+// LoRA Studio command line: train, eval, generate, export, bench over the same engine as the studio
+// (DESIGN §3 "CLI"). Arguments with node:util parseArgs; errors as one clear line (errors.ts).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UserError } from '../engine/errors';
+import { defaultTrainConfig, type Schedule, type TrainConfig } from '../engine/train/config';
+import type { BackendChoice } from './context';
+import { reportError, UsageError } from './errors';
+import { evaluate } from './eval';
+import { exportCmd, type ExportFormat } from './export';
+import { train } from './train';
+
+const USAGE = `LoRA Studio CLI
+
+  train    --model DIR|HUB_ID --data FILE --out DIR [--init-adapter DIR] [--rank 8 --alpha 16
+           --dropout 0.05 --targets q_proj,v_proj|all-linear --rslora] [--steps N | --epochs E]
+           [--lr 2e-4 --weight-decay 0 --batch-size 4 --grad-accum 1 --max-len 1024
+           --schedule constant|linear|cosine --warmup 0 --max-grad-norm 1.0 --seed 0 --no-shuffle
+           --val-split 0 --train-on-prompt --packing --checkpoint-every N --eval-every N]
+  eval     --model DIR|HUB_ID [--adapter DIR] --data FILE [--batch-size 4 --max-len 1024]
+  export   --model DIR|HUB_ID [--adapter DIR] --format peft|merged|gguf-adapter|gguf-merged --out PATH
+
+Every command: --backend auto|cpu|wasm|webgpu  --threads N  --quiet  --verbose
+Hub models: HF_ENDPOINT (mirror), HF_TOKEN (gated repos); downloads are cached in ~/.cache/lora-studio.
+`;
+
+const common = {
+  model: { type: 'string' },
+  backend: { type: 'string', default: 'auto' },
+  threads: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+} as const;
+
+const specs = {
+  train: {
+    ...common,
+    data: { type: 'string' },
+    out: { type: 'string' },
+    'init-adapter': { type: 'string' },
+    rank: { type: 'string' },
+    alpha: { type: 'string' },
+    dropout: { type: 'string' },
+    targets: { type: 'string' },
+    rslora: { type: 'boolean' },
+    steps: { type: 'string' },
+    epochs: { type: 'string' },
+    lr: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    'batch-size': { type: 'string' },
+    'grad-accum': { type: 'string' },
+    'max-len': { type: 'string' },
+    schedule: { type: 'string' },
+    warmup: { type: 'string' },
+    'max-grad-norm': { type: 'string' },
+    seed: { type: 'string' },
+    'no-shuffle': { type: 'boolean' },
+    'val-split': { type: 'string' },
+    'train-on-prompt': { type: 'boolean' },
+    packing: { type: 'boolean' },
+    'checkpoint-every': { type: 'string' },
+    'eval-every': { type: 'string' },
+  },
+  eval: { ...common, adapter: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' }, 'max-len': { type: 'string' } },
+  export: { ...common, adapter: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+} satisfies Record<string, ParseArgsConfig['options']>;
+
+type Values = Record<string, string | boolean | undefined>;
+
+function num(v: Values, key: string, integer = false): number | undefined {
+  const s = v[key];
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (typeof s !== 'string' || s.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${key} expects ${integer ? 'an integer' : 'a number'}, got '${String(s)}'`);
+  }
+  return n;
+}
+const need = (v: Values, key: string): string => {
+  const s = v[key];
+  if (typeof s !== 'string' || !s) throw new UsageError(`missing --${key}`);
+  return s;
+};
+const backendOf = (v: Values): BackendChoice => {
+  const b = v.backend as string;
+  if (!['auto', 'cpu', 'wasm', 'webgpu'].includes(b)) throw new UsageError(`--backend ${b}: use auto, cpu, wasm or webgpu`);
+  return b as BackendChoice;
+};
+
+function trainConfig(v: Values): Partial<TrainConfig> {
+  const c: Partial<TrainConfig> = {};
+  const set = <K extends keyof TrainConfig>(k: K, x: TrainConfig[K] | undefined) => {
+    if (x !== undefined) c[k] = x;
+  };
+  set('rank', num(v, 'rank', true));
+  set('alpha', num(v, 'alpha'));
+  set('dropout', num(v, 'dropout'));
+  if (typeof v.targets === 'string') set('targets', v.targets === 'all-linear' ? 'all-linear' : v.targets.split(',').map((s) => s.trim()).filter(Boolean));
+  if (v.rslora) c.rslora = true;
+  set('steps', num(v, 'steps', true));
+  set('epochs', num(v, 'epochs'));
+  if (c.steps === undefined && c.epochs !== undefined) c.steps = 0;
+  if (c.steps !== undefined && c.epochs === undefined) c.epochs = defaultTrainConfig.epochs;
+  set('lr', num(v, 'lr'));
+  set('weightDecay', num(v, 'weight-decay'));
+  set('batchSize', num(v, 'batch-size', true));
+  set('gradAccum', num(v, 'grad-accum', true));
+  set('maxLen', num(v, 'max-len', true));
+  if (typeof v.schedule === 'string') c.schedule = v.schedule as Schedule;
+  set('warmup', num(v, 'warmup', true));
+  set('maxGradNorm', num(v, 'max-grad-norm'));
+  set('seed', num(v, 'seed', true));
+  if (v['no-shuffle']) c.shuffle = false;
+  set('valSplit', num(v, 'val-split'));
+  if (v['train-on-prompt']) c.trainOnPrompt = true;
+  if (v.packing) c.packing = true;
+  set('checkpointEvery', num(v, 'checkpoint-every', true));
+  set('evalEvery', num(v, 'eval-every', true));
+  return c;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const verbose = rest.includes('--verbose');
+  try {
+    if (!(command in specs)) throw new UsageError(`unknown command '${command}'`);
+    let values: Values;
+    try {
+      values = parseArgs({ args: rest, options: specs[command as keyof typeof specs], strict: true, allowPositionals: false }).values as Values;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const base = { model: need(values, 'model'), backend: backendOf(values), threads: num(values, 'threads', true), quiet: !!values.quiet };
+    if (command === 'train') {
+      await train({ ...base, data: need(values, 'data'), out: need(values, 'out'), initAdapter: values['init-adapter'] as string | undefined, config: trainConfig(values) });
+    } else if (command === 'eval') {
+      await evaluate({
+        ...base,
+        adapter: values.adapter as string | undefined,
+        data: need(values, 'data'),
+        batchSize: num(values, 'batch-size', true) ?? defaultTrainConfig.batchSize,
+        maxLen: num(values, 'max-len', true) ?? defaultTrainConfig.maxLen,
+      });
+    } else if (command === 'export') {
+      await exportCmd({ ...base, adapter: values.adapter as string | undefined, format: need(values, 'format') as ExportFormat, out: need(values, 'out') });
+    } else {
+      throw new UserError(`command '${command}' is not available`);
+    }
+    return 0;
+  } catch (e) {
+    return reportError(e, verbose);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => process.exit(reportError(e, process.argv.includes('--verbose'))),
+);

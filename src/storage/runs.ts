@@ -1,0 +1,108 @@
+// Training runs: config, status and metrics, plus checkpoints written atomically (the new record and the
+// run's pointer switch commit in one transaction; the old checkpoint is dropped only after that), so a
+// crash or a full disk never leaves a run without its last good checkpoint.
+import { newId, write, type CheckpointRecord, type DB, type MetricRecord, type RunRecord } from './db';
+
+export type NewRun = Omit<RunRecord, 'id' | 'startedAt' | 'updatedAt' | 'step' | 'status'> & { status?: RunRecord['status'] };
+
+export async function createRun(db: DB, run: NewRun): Promise<RunRecord> {
+  const now = Date.now();
+  const rec: RunRecord = { status: 'running', ...run, id: newId('run'), step: 0, startedAt: now, updatedAt: now };
+  await write(db, ['runs'], `run "${rec.name}"`, async (tx) => {
+    await tx.objectStore('runs').add(rec);
+  });
+  return rec;
+}
+
+export async function listRuns(db: DB): Promise<RunRecord[]> {
+  return (await db.getAll('runs')).sort((a, b) => b.startedAt - a.startedAt);
+}
+
+export const getRun = (db: DB, id: string) => db.get('runs', id);
+
+/** Merges `patch` into the stored run (read and write in one transaction). */
+export async function updateRun(db: DB, id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
+  return write(db, ['runs'], 'run status', async (tx) => {
+    const store = tx.objectStore('runs');
+    const cur = await store.get(id);
+    if (!cur) throw new Error(`run ${id} not found`);
+    const next = { ...cur, ...patch, id, updatedAt: Date.now() };
+    await store.put(next);
+    return next;
+  });
+}
+
+/** Appends metrics (one record per step and kind) and advances the run's step/loss in the same commit. */
+export async function appendMetrics(db: DB, runId: string, metrics: MetricRecord[]): Promise<void> {
+  if (metrics.length === 0) return;
+  await write(db, ['metrics', 'runs'], 'training metrics', async (tx) => {
+    const ms = tx.objectStore('metrics');
+    for (const m of metrics) await ms.put({ ...m, runId });
+    const runs = tx.objectStore('runs');
+    const run = await runs.get(runId);
+    if (!run) return;
+    for (const m of metrics) {
+      if (m.kind === 'train') {
+        run.step = Math.max(run.step, m.step);
+        run.lastLoss = m.loss;
+      } else run.lastValLoss = m.loss;
+    }
+    run.updatedAt = Date.now();
+    await runs.put(run);
+  });
+}
+
+export async function getMetrics(db: DB, runId: string): Promise<MetricRecord[]> {
+  const all = await db.getAllFromIndex('metrics', 'runId', runId);
+  return all.sort((a, b) => a.step - b.step);
+}
+
+/**
+ * Stores a checkpoint and points the run at it. New record first, then the pointer, then the old record
+ * is deleted, all in one transaction: if anything fails (quota), the run keeps its previous checkpoint.
+ */
+export async function saveCheckpoint(db: DB, runId: string, step: number, data: unknown): Promise<CheckpointRecord> {
+  const rec: CheckpointRecord = { id: newId('ckpt'), runId, step, createdAt: Date.now(), data };
+  await write(db, ['checkpoints', 'runs'], `checkpoint at step ${step}`, async (tx) => {
+    const runs = tx.objectStore('runs');
+    const run = await runs.get(runId);
+    if (!run) throw new Error(`run ${runId} not found`);
+    await tx.objectStore('checkpoints').add(rec);
+    const old = run.checkpointId;
+    await runs.put({ ...run, checkpointId: rec.id, updatedAt: Date.now() });
+    if (old) await tx.objectStore('checkpoints').delete(old);
+  });
+  return rec;
+}
+
+/** The checkpoint the run points at (its last good one), if any. */
+export async function latestCheckpoint(db: DB, runId: string): Promise<CheckpointRecord | undefined> {
+  const run = await db.get('runs', runId);
+  return run?.checkpointId ? db.get('checkpoints', run.checkpointId) : undefined;
+}
+
+/** Deletes a run with its metrics and checkpoints (its adapter, if saved, stays in the library). */
+export async function deleteRun(db: DB, runId: string): Promise<void> {
+  await write(db, ['runs', 'metrics', 'checkpoints'], 'run deletion', async (tx) => {
+    await tx.objectStore('runs').delete(runId);
+    const ms = tx.objectStore('metrics');
+    for (const key of await ms.index('runId').getAllKeys(runId)) await ms.delete(key);
+    const cs = tx.objectStore('checkpoints');
+    for (const key of await cs.index('runId').getAllKeys(runId)) await cs.delete(key);
+  });
+}
+
+/** At start-up, runs left 'running' or 'paused' by a closed page become 'interrupted' (resumable). */
+export async function markInterruptedRuns(db: DB): Promise<number> {
+  return write(db, ['runs'], 'run status', async (tx) => {
+    const store = tx.objectStore('runs');
+    let n = 0;
+    for (const run of await store.getAll()) {
+      if (run.status === 'running' || run.status === 'paused') {
+        await store.put({ ...run, status: 'interrupted', updatedAt: Date.now() });
+        n++;
+      }
+    }
+    return n;
+  });
+}
