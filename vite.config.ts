@@ -9,10 +9,8 @@ import { defaultClientConditions, defineConfig, type Connect, type Plugin } from
 
 const require = createRequire(import.meta.url);
 const ortDist = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
-/** The wasm builds the engine may load: native WebGPU EP (asyncify), the JSEP build, plain wasm. */
-const ORT_FILES = ['asyncify', 'jsep', null].flatMap((v) =>
-  ['mjs', 'wasm'].map((ext) => `ort-wasm-simd-threaded${v ? `.${v}` : ''}.${ext}`),
-);
+/** The wasm build behind `onnxruntime-web/webgpu` (native WebGPU EP; its wasm EP is the fallback). */
+const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 
 const isolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',

@@ -1,12 +1,12 @@
 // The adapter library: metadata (listed often) and the PEFT files (read on export/chat) in two stores,
 // written together in one transaction so an adapter is never half-saved.
-import { newId, write, type AdapterRecord, type DB } from './db';
+import { newId, stamp, write, type AdapterRecord, type DB } from './db';
 
 export type NewAdapter = Omit<AdapterRecord, 'id' | 'createdAt' | 'size'>;
 
 export async function saveAdapter(db: DB, meta: NewAdapter, files: Record<string, Uint8Array>): Promise<AdapterRecord> {
   const size = Object.values(files).reduce((s, f) => s + f.byteLength, 0);
-  const rec: AdapterRecord = { ...meta, id: newId('lora'), createdAt: Date.now(), size };
+  const rec: AdapterRecord = { ...meta, id: newId('lora'), createdAt: stamp(), size };
   await write(db, ['adapters', 'adapterFiles'], `adapter "${meta.name}"`, async (tx) => {
     await tx.objectStore('adapterFiles').add({ id: rec.id, files });
     await tx.objectStore('adapters').add(rec);

@@ -1,6 +1,6 @@
 // Named datasets in IndexedDB: the rows exactly as imported or edited, plus the validation split.
 // Follows the schema in db.ts; rows stay plain JSON so any format src/data detects round-trips.
-import { newId, write, type DatasetRecord, type DataRow, type DB } from './db';
+import { newId, stamp, write, type DatasetRecord, type DataRow, type DB } from './db';
 
 export async function listDatasets(db: DB): Promise<DatasetRecord[]> {
   const all = await db.getAll('datasets');
@@ -10,7 +10,7 @@ export async function listDatasets(db: DB): Promise<DatasetRecord[]> {
 export const getDataset = (db: DB, id: string) => db.get('datasets', id);
 
 export async function createDataset(db: DB, name: string, rows: DataRow[] = [], valSplit = 0): Promise<DatasetRecord> {
-  const now = Date.now();
+  const now = stamp();
   const rec: DatasetRecord = { id: newId('ds'), name, rows, valSplit, createdAt: now, updatedAt: now };
   await write(db, ['datasets'], `dataset "${name}"`, async (tx) => {
     await tx.objectStore('datasets').add(rec);
@@ -20,7 +20,7 @@ export async function createDataset(db: DB, name: string, rows: DataRow[] = [], 
 
 /** Replaces the stored record (rows, name, split); keeps createdAt. */
 export async function saveDataset(db: DB, rec: DatasetRecord): Promise<DatasetRecord> {
-  const next = { ...rec, updatedAt: Date.now() };
+  const next = { ...rec, updatedAt: stamp() };
   await write(db, ['datasets'], `dataset "${rec.name}"`, async (tx) => {
     await tx.objectStore('datasets').put(next);
   });

@@ -119,6 +119,10 @@ export interface StudioDB extends DBSchema {
 export interface ModelIndexRecord {
   source: string;
   files: Record<string, number>;
+  /** Optional files the source does not have (so a cached model loads without any network request). */
+  missing?: string[];
+  /** Every file a load needed is cached. */
+  complete?: boolean;
   updatedAt: number;
 }
 
@@ -209,6 +213,13 @@ export async function write<T>(
     if (isQuotaError(err) || isQuotaError(e)) throw new StorageFullError(what);
     throw e;
   }
+}
+
+let lastTime = 0;
+/** Date.now(), strictly increasing within this realm, so records created in one millisecond keep their order. */
+export function stamp(): number {
+  lastTime = Math.max(Date.now(), lastTime + 1);
+  return lastTime;
 }
 
 export const newId = (prefix: string) =>

@@ -18,7 +18,18 @@ export async function putCachedFile(db: DB, source: string, path: string, bytes:
     await tx.objectStore('modelFiles').put(rec);
     const index = tx.objectStore('modelIndex');
     const cur = (await index.get(source)) ?? { source, files: {}, updatedAt: 0 };
-    await index.put({ source, files: { ...cur.files, [path]: rec.size }, updatedAt: rec.storedAt });
+    await index.put({ ...cur, files: { ...cur.files, [path]: rec.size }, updatedAt: rec.storedAt });
+  });
+}
+
+export const getModelIndex = (db: DB, source: string) => db.get('modelIndex', source);
+
+/** After a load from `source` succeeded: every needed file is cached; `missing` lists absent optional files. */
+export async function markModelComplete(db: DB, source: string, missing: string[]): Promise<void> {
+  await write(db, ['modelIndex'], 'model cache index', async (tx) => {
+    const index = tx.objectStore('modelIndex');
+    const cur = await index.get(source);
+    if (cur) await index.put({ ...cur, missing, complete: true, updatedAt: Date.now() });
   });
 }
 
@@ -26,6 +37,7 @@ export interface CachedModel {
   source: string;
   files: number;
   bytes: number;
+  complete: boolean;
 }
 
 /** Models in the cache with their file count and size (from the index, never reading the bytes). */
@@ -34,6 +46,7 @@ export async function listCachedModels(db: DB): Promise<CachedModel[]> {
     source: m.source,
     files: Object.keys(m.files).length,
     bytes: Object.values(m.files).reduce((a, b) => a + b, 0),
+    complete: m.complete === true,
   }));
 }
 

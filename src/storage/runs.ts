@@ -1,12 +1,12 @@
 // Training runs: config, status and metrics, plus checkpoints written atomically (the new record and the
 // run's pointer switch commit in one transaction; the old checkpoint is dropped only after that), so a
 // crash or a full disk never leaves a run without its last good checkpoint.
-import { newId, write, type CheckpointRecord, type DB, type MetricRecord, type RunRecord } from './db';
+import { newId, stamp, write, type CheckpointRecord, type DB, type MetricRecord, type RunRecord } from './db';
 
 export type NewRun = Omit<RunRecord, 'id' | 'startedAt' | 'updatedAt' | 'step' | 'status'> & { status?: RunRecord['status'] };
 
 export async function createRun(db: DB, run: NewRun): Promise<RunRecord> {
-  const now = Date.now();
+  const now = stamp();
   const rec: RunRecord = { status: 'running', ...run, id: newId('run'), step: 0, startedAt: now, updatedAt: now };
   await write(db, ['runs'], `run "${rec.name}"`, async (tx) => {
     await tx.objectStore('runs').add(rec);
@@ -26,7 +26,7 @@ export async function updateRun(db: DB, id: string, patch: Partial<RunRecord>): 
     const store = tx.objectStore('runs');
     const cur = await store.get(id);
     if (!cur) throw new Error(`run ${id} not found`);
-    const next = { ...cur, ...patch, id, updatedAt: Date.now() };
+    const next = { ...cur, ...patch, id, updatedAt: stamp() };
     await store.put(next);
     return next;
   });
@@ -47,7 +47,7 @@ export async function appendMetrics(db: DB, runId: string, metrics: MetricRecord
         run.lastLoss = m.loss;
       } else run.lastValLoss = m.loss;
     }
-    run.updatedAt = Date.now();
+    run.updatedAt = stamp();
     await runs.put(run);
   });
 }
@@ -62,14 +62,14 @@ export async function getMetrics(db: DB, runId: string): Promise<MetricRecord[]>
  * is deleted, all in one transaction: if anything fails (quota), the run keeps its previous checkpoint.
  */
 export async function saveCheckpoint(db: DB, runId: string, step: number, data: unknown): Promise<CheckpointRecord> {
-  const rec: CheckpointRecord = { id: newId('ckpt'), runId, step, createdAt: Date.now(), data };
+  const rec: CheckpointRecord = { id: newId('ckpt'), runId, step, createdAt: stamp(), data };
   await write(db, ['checkpoints', 'runs'], `checkpoint at step ${step}`, async (tx) => {
     const runs = tx.objectStore('runs');
     const run = await runs.get(runId);
     if (!run) throw new Error(`run ${runId} not found`);
     await tx.objectStore('checkpoints').add(rec);
     const old = run.checkpointId;
-    await runs.put({ ...run, checkpointId: rec.id, updatedAt: Date.now() });
+    await runs.put({ ...run, checkpointId: rec.id, updatedAt: stamp() });
     if (old) await tx.objectStore('checkpoints').delete(old);
   });
   return rec;
@@ -99,7 +99,7 @@ export async function markInterruptedRuns(db: DB): Promise<number> {
     let n = 0;
     for (const run of await store.getAll()) {
       if (run.status === 'running' || run.status === 'paused') {
-        await store.put({ ...run, status: 'interrupted', updatedAt: Date.now() });
+        await store.put({ ...run, status: 'interrupted', updatedAt: stamp() });
         n++;
       }
     }

@@ -6,7 +6,15 @@ import { openStudioDB, StorageFullError, type DB } from './db';
 import { createDataset, deleteDataset, getDataset, listDatasets, saveDataset } from './datasets';
 import { appendMetrics, createRun, deleteRun, getMetrics, getRun, latestCheckpoint, markInterruptedRuns, saveCheckpoint, updateRun } from './runs';
 import { deleteAdapter, getAdapterFiles, listAdapters, renameAdapter, saveAdapter } from './adapters';
-import { deleteCachedModel, getCachedFile, hubCacheKey, listCachedModels, putCachedFile } from './modelCache';
+import {
+  deleteCachedModel,
+  getCachedFile,
+  getModelIndex,
+  hubCacheKey,
+  listCachedModels,
+  markModelComplete,
+  putCachedFile,
+} from './modelCache';
 import { loadSettings, saveSettings } from './settings';
 
 let n = 0;
@@ -147,7 +155,10 @@ describe('model cache', () => {
     await putCachedFile(db, src, 'model.safetensors', new Uint8Array(10));
     await putCachedFile(db, 'other', 'config.json', new Uint8Array(1));
     expect(Array.from((await getCachedFile(db, src, 'config.json'))!)).toEqual([1, 2, 3]);
-    expect(await listCachedModels(db)).toContainEqual({ source: src, files: 2, bytes: 13 });
+    expect(await listCachedModels(db)).toContainEqual({ source: src, files: 2, bytes: 13, complete: false });
+    await markModelComplete(db, src, ['chat_template.jinja']);
+    expect((await getModelIndex(db, src))!.missing).toEqual(['chat_template.jinja']);
+    expect((await listCachedModels(db)).find((m) => m.source === src)!.complete).toBe(true);
     await deleteCachedModel(db, src);
     expect(await getCachedFile(db, src, 'config.json')).toBeUndefined();
     expect((await listCachedModels(db)).map((m) => m.source)).toEqual(['other']);

@@ -54,6 +54,26 @@ export interface AttnContext {
   /** (B, 1, T, hd) */ cos: Value;
   /** (B, 1, T, hd) */ sin: Value;
   /** additive mask (B, 1, 1, T, S): 0 where key s is visible to query t, NEG_INF elsewhere */ bias: Value;
+  /** Static KV cache of S slots (generation); without it keys are the T new tokens (S = T). */
+  cache?: KvCache;
+}
+
+/**
+ * A static KV cache: per layer k/v of shape (B, KV, S, hd). New keys are written with a one-hot write
+ * matrix (B, 1, S, T) — cache·(1 − Σ_t W) + W·k_new — which needs no scatter and no int64 indices.
+ */
+export interface KvCache {
+  k: Value[];
+  v: Value[];
+  /** (B, 1, S, T): 1 where slot s receives new token t */ write: Value;
+  /** filled per layer by the decoder: the updated caches */
+  outK: Value[];
+  outV: Value[];
+}
+
+function writeCache(cache: Value, write: Value, fresh: Value): Value {
+  const keep = o.sub(write.graph.scalar(1), o.reduceSum(write, [-1])); // (B, 1, S, 1)
+  return o.add(o.mul(cache, keep), o.matmul(write, fresh)); // (B, KV, S, hd)
 }
 
 /**
@@ -89,18 +109,25 @@ function attention(c: ModelConfig, x: Value, w: Map<string, Value>, i: number, d
   const p = `model.layers.${i}.self_attn`;
   let q = o.reshape(proj(x, w, p, 'q_proj', i, lora), [B, T, H, hd]); // (B, T, H, hd)
   let k = o.reshape(proj(x, w, p, 'k_proj', i, lora), [B, T, KV, hd]); // (B, T, KV, hd)
-  const v = o.transpose(o.reshape(proj(x, w, p, 'v_proj', i, lora), [B, T, KV, hd]), [0, 2, 1, 3]); // (B, KV, T, hd)
+  let v = o.transpose(o.reshape(proj(x, w, p, 'v_proj', i, lora), [B, T, KV, hd]), [0, 2, 1, 3]); // (B, KV, T, hd)
   if (c.qk_norm) {
     q = o.rmsNorm(q, w.get(`${p}.q_norm.weight`)!, c.rms_norm_eps);
     k = o.rmsNorm(k, w.get(`${p}.k_norm.weight`)!, c.rms_norm_eps);
   }
   q = rope(o.transpose(q, [0, 2, 1, 3]), ctx.cos, ctx.sin); // (B, H, T, hd)
   k = rope(o.transpose(k, [0, 2, 1, 3]), ctx.cos, ctx.sin); // (B, KV, T, hd)
+  if (ctx.cache) {
+    k = writeCache(ctx.cache.k[i], ctx.cache.write, k); // (B, KV, S, hd)
+    v = writeCache(ctx.cache.v[i], ctx.cache.write, v);
+    ctx.cache.outK[i] = k;
+    ctx.cache.outV[i] = v;
+  }
+  const S = k.shape[2];
   // GQA without copying K/V: the rep query heads of each KV head are stacked along the query axis
   const qg = o.reshape(o.mul(q, 1 / Math.sqrt(hd)), [B, KV, rep * T, hd]); // (B, KV, rep·T, hd)
-  const scores = o.reshape(o.matmul(qg, o.transpose(k, [0, 1, 3, 2])), [B, KV, rep, T, T]); // (B, KV, rep, T, T)
-  const probs = o.softmax(o.add(scores, ctx.bias), -1); // (B, KV, rep, T, T)
-  const out = o.matmul(o.reshape(probs, [B, KV, rep * T, T]), v); // (B, KV, rep·T, hd)
+  const scores = o.reshape(o.matmul(qg, o.transpose(k, [0, 1, 3, 2])), [B, KV, rep, T, S]); // (B, KV, rep, T, S)
+  const probs = o.softmax(o.add(scores, ctx.bias), -1); // (B, KV, rep, T, S)
+  const out = o.matmul(o.reshape(probs, [B, KV, rep * T, S]), v); // (B, KV, rep·T, hd)
   const merged = o.reshape(o.transpose(o.reshape(out, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]); // (B·T, H·hd)
   return proj(merged, w, p, 'o_proj', i, lora); // (B·T, D)
 }

@@ -43,7 +43,9 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<Runti
     });
   }
   const gpu = await dawn();
-  const ort = await ortWeb(threads);
+  // With a single wasm thread in Node, the first WebGPU run stalls until V8 has finished optimising ORT's
+  // 26 MB wasm in the background (~27 s measured here); two threads avoid it.
+  const ort = await ortWeb(Math.max(2, threads));
   const wg = await openWebGpu(gpu);
   if (!wg) throw new UserError(`WebGPU: no adapter found (${vulkanNote || 'Dawn found no GPU'})`);
   ort.env.webgpu.adapter = wg.adapter as never;

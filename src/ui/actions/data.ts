@@ -1,0 +1,135 @@
+// Data tab actions: named datasets in IndexedDB (edits saved shortly after typing stops), file import
+// through the worker's parser with per-row errors, JSONL export, and the token-count preview.
+import * as storage from '../../storage';
+import type { DataRow, DatasetRecord } from '../../storage';
+import { useStudio } from '../../state/store';
+import { engine, errorText } from '../engine';
+import { db, download, report, saveSettings } from './app';
+
+const st = () => useStudio.getState();
+const pending = new Map<string, ReturnType<typeof setTimeout>>();
+
+export const activeDataset = () => st().datasets.find((d) => d.id === st().activeDatasetId) ?? null;
+
+export async function newDataset(name?: string, rows: DataRow[] = []): Promise<DatasetRecord | null> {
+  const taken = new Set(st().datasets.map((d) => d.name));
+  let n = st().datasets.length + 1;
+  let nm = name ?? `Dataset ${n}`;
+  while (taken.has(nm)) nm = name ? `${name} (${++n})` : `Dataset ${++n}`;
+  try {
+    const rec = await storage.createDataset(await db(), nm, rows, 0.1);
+    st().putDataset(rec);
+    selectDataset(rec.id);
+    return rec;
+  } catch (e) {
+    report(e);
+    return null;
+  }
+}
+
+export function selectDataset(id: string) {
+  st().setActiveDataset(id);
+  void saveSettings({ activeDatasetId: id });
+  void refreshPreview();
+}
+
+/** Updates the dataset in the page at once and in IndexedDB shortly after (edits come per keystroke). */
+export function updateDataset(id: string, patch: Partial<Pick<DatasetRecord, 'rows' | 'name' | 'valSplit'>>, delay = 400) {
+  const cur = st().datasets.find((d) => d.id === id);
+  if (!cur) return;
+  const next = { ...cur, ...patch };
+  st().putDataset(next);
+  clearTimeout(pending.get(id));
+  pending.set(
+    id,
+    setTimeout(() => {
+      pending.delete(id);
+      void persist(id);
+    }, delay),
+  );
+  if (patch.rows) schedulePreview();
+}
+
+async function persist(id: string) {
+  const rec = st().datasets.find((d) => d.id === id);
+  if (!rec) return;
+  try {
+    await storage.saveDataset(await db(), rec);
+  } catch (e) {
+    // The edit stays on the page; the next edit tries again.
+    report(e);
+  }
+}
+
+/** Writes pending edits now (before a reload or a training run). */
+export async function flushDatasets() {
+  const ids = [...pending.keys()];
+  for (const id of ids) clearTimeout(pending.get(id));
+  pending.clear();
+  await Promise.all(ids.map(persist));
+}
+
+export async function removeDataset(id: string) {
+  clearTimeout(pending.get(id));
+  pending.delete(id);
+  try {
+    await storage.deleteDataset(await db(), id);
+    st().removeDataset(id);
+  } catch (e) {
+    report(e);
+  }
+}
+
+export async function importFile(file: File, into: 'new' | 'active') {
+  try {
+    const text = await file.text();
+    const res = await engine().importDataset(text, file.name);
+    st().setImportReport({ fileName: file.name, added: res.rows.length, errors: res.errors, formats: res.formats });
+    if (res.rows.length === 0) return;
+    const target = into === 'active' ? activeDataset() : null;
+    if (target) updateDataset(target.id, { rows: [...target.rows, ...res.rows] }, 0);
+    else {
+      await newDataset(file.name.replace(/\.(jsonl|ndjson|json|csv|tsv)$/i, ''), res.rows);
+      // newDataset cleared the report when selecting; put it back
+      st().setImportReport({ fileName: file.name, added: res.rows.length, errors: res.errors, formats: res.formats });
+    }
+  } catch (e) {
+    report(e, `could not import ${file.name}`);
+  }
+}
+
+export function exportJsonl(rec: DatasetRecord) {
+  const text = rec.rows.map((r) => JSON.stringify(r)).join('\n') + (rec.rows.length ? '\n' : '');
+  download(`${rec.name.replace(/[^\w.-]+/g, '_') || 'dataset'}.jsonl`, text, 'application/jsonl');
+}
+
+let previewTimer: ReturnType<typeof setTimeout> | undefined;
+let previewSeq = 0;
+
+export function schedulePreview(delay = 500) {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(() => void refreshPreview(), delay);
+}
+
+/** Token counts and the template preview for the active dataset (needs a loaded model). */
+export async function refreshPreview() {
+  const ds = activeDataset();
+  const s = st();
+  if (!ds || s.modelStatus !== 'ready' || !s.modelFacts?.hasTokenizer) {
+    s.setPreview(null, null);
+    return;
+  }
+  const seq = ++previewSeq;
+  try {
+    const p = await engine().previewData({
+      rows: ds.rows,
+      maxLen: s.trainForm.maxLen,
+      trainOnPrompt: s.trainForm.trainOnPrompt,
+      index: Math.min(s.previewRow, ds.rows.length - 1),
+      name: ds.name,
+    });
+    if (seq === previewSeq) st().setPreview(p);
+  } catch (e) {
+    if (seq === previewSeq) st().setPreview(null, errorText(e));
+  }
+}

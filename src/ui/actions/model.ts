@@ -1,0 +1,51 @@
+// Model tab actions: load from the Hub (cached in IndexedDB), from a local folder, or the embedded model.
+import type { ModelRequest, PickedFile } from '../../../workers/api';
+import { useStudio } from '../../state/store';
+import { cb, engine, errorText, isCancelled, newJobId } from '../engine';
+import { refreshStorage, report } from './app';
+import { refreshPreview } from './data';
+
+const st = () => useStudio.getState();
+
+export async function loadModel(req: ModelRequest, what: string) {
+  const prev = st().modelJobId;
+  if (prev) await engine().cancel(prev);
+  const jobId = newJobId('model');
+  st().startModelLoad(jobId, what);
+  try {
+    const facts = await engine().loadModel(
+      req,
+      cb((p) => {
+        if (st().modelJobId === jobId) st().setModelProgress(p.file, p.loaded, p.total);
+      }),
+      jobId,
+    );
+    if (st().modelJobId !== jobId) return;
+    st().finishModelLoad(facts);
+    if (facts.cache?.note) st().notify('info', facts.cache.note);
+    void refreshStorage();
+    void refreshPreview();
+  } catch (e) {
+    if (st().modelJobId !== jobId) return;
+    st().finishModelLoad(null, isCancelled(e) ? null : errorText(e));
+    if (!isCancelled(e)) report(e, `could not load ${what}`);
+  }
+}
+
+export function loadFromHub(repo: string) {
+  const { hubEndpoint, hubToken } = st().settings;
+  return loadModel({ hub: { repo, endpoint: hubEndpoint, token: hubToken || undefined } }, repo);
+}
+
+export function loadLocal(files: PickedFile[], name: string) {
+  return loadModel({ files, name }, name);
+}
+
+export function loadEmbedded() {
+  return loadModel({ embedded: true }, 'the embedded model');
+}
+
+export async function cancelModelLoad() {
+  const id = st().modelJobId;
+  if (id) await engine().cancel(id);
+}

@@ -1,0 +1,85 @@
+// Small shared UI pieces: progress bar, labelled fields with help text, cards, notices. Everything user- or
+// model-provided is rendered as React text children (escaped), never as HTML.
+import { useId, type ReactNode } from 'react';
+import { useStudio } from '../state/store';
+
+export function ProgressBar(props: { value: number; max: number; label: string; detail?: string }) {
+  const pct = props.max > 0 ? Math.min(100, (100 * props.value) / props.max) : 0;
+  return (
+    <div className="progress">
+      <div
+        className="progress-track"
+        role="progressbar"
+        aria-label={props.label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={props.max > 0 ? Math.round(pct) : undefined}
+        aria-valuetext={props.detail}
+      >
+        <div className={`progress-fill${props.max > 0 ? '' : ' indeterminate'}`} style={{ width: props.max > 0 ? `${pct}%` : undefined }} />
+      </div>
+      {props.detail && <div className="progress-detail">{props.detail}</div>}
+    </div>
+  );
+}
+
+export function Card(props: { title?: string; actions?: ReactNode; children: ReactNode; className?: string }) {
+  return (
+    <section className={`card ${props.className ?? ''}`} aria-label={props.title}>
+      {(props.title || props.actions) && (
+        <header className="card-head">
+          {props.title && <h2>{props.title}</h2>}
+          {props.actions && <div className="card-actions">{props.actions}</div>}
+        </header>
+      )}
+      {props.children}
+    </section>
+  );
+}
+
+/** A label, a control and its help line; the control gets the label and the help as its description. */
+export function Field(props: { label: string; help?: string; children: (id: string, describedBy?: string) => ReactNode; wide?: boolean }) {
+  const id = useId();
+  const helpId = props.help ? `${id}-help` : undefined;
+  return (
+    <div className={`field${props.wide ? ' wide' : ''}`}>
+      <label htmlFor={id}>{props.label}</label>
+      {props.children(id, helpId)}
+      {props.help && (
+        <div className="help" id={helpId}>
+          {props.help}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function Stat(props: { label: string; value: ReactNode; title?: string }) {
+  return (
+    <div className="stat" title={props.title}>
+      <div className="stat-label">{props.label}</div>
+      <div className="stat-value">{props.value}</div>
+    </div>
+  );
+}
+
+export function Notices() {
+  const notices = useStudio((s) => s.notices);
+  const dismiss = useStudio((s) => s.dismiss);
+  return (
+    <div className="notices" role="status" aria-live="polite">
+      {notices.map((n) => (
+        <div key={n.id} className={`notice ${n.kind}`} role={n.kind === 'error' ? 'alert' : undefined}>
+          <span className="notice-text">{n.text}</span>
+          <button className="ghost small" aria-label="Dismiss message" onClick={() => dismiss(n.id)}>
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function Empty(props: { children: ReactNode }) {
+  return <div className="empty">{props.children}</div>;
+}

@@ -1,0 +1,90 @@
+// The Train form, generated from TrainConfig's field list (help.ts): every field has its label, control,
+// default and one-line help. Numbers are validated by resolveTrainConfig before a run starts.
+import { ALL_LINEAR, defaultTrainConfig, type TrainConfig } from '../../engine/train/config';
+import { useStudio } from '../../state/store';
+import { Field } from '../common';
+import { trainConfigHelp, trainFormGroups, type FieldSpec } from './help';
+import { schedulePreview } from '../actions/data';
+
+function Control({ spec, id, describedBy, disabled }: { spec: FieldSpec; id: string; describedBy?: string; disabled: boolean }) {
+  const form = useStudio((s) => s.trainForm);
+  const setForm = useStudio((s) => s.setTrainForm);
+  const valSplit = useStudio((s) => s.datasets.find((d) => d.id === s.activeDatasetId)?.valSplit);
+  const k = spec.key;
+  const set = (patch: Partial<TrainConfig>) => {
+    setForm(patch);
+    if (k === 'maxLen' || k === 'trainOnPrompt') schedulePreview();
+  };
+  const c = spec.control;
+  switch (c.kind) {
+    case 'int':
+    case 'float':
+      return (
+        <input id={id} aria-describedby={describedBy} type="number" disabled={disabled} min={c.min} max={c.max}
+          step={c.kind === 'int' ? 1 : c.step} value={String(form[k])}
+          onChange={(e) => set({ [k]: e.target.value === '' ? 0 : Number(e.target.value) } as Partial<TrainConfig>)} />
+      );
+    case 'bool':
+      return (
+        <input id={id} aria-describedby={describedBy} type="checkbox" disabled={disabled} checked={form[k] as boolean}
+          onChange={(e) => set({ [k]: e.target.checked } as Partial<TrainConfig>)} />
+      );
+    case 'schedule':
+      return (
+        <select id={id} aria-describedby={describedBy} disabled={disabled} value={form.schedule}
+          onChange={(e) => set({ schedule: e.target.value as TrainConfig['schedule'] })}>
+          <option value="constant">constant</option>
+          <option value="linear">linear decay</option>
+          <option value="cosine">cosine decay</option>
+        </select>
+      );
+    case 'fromData':
+      return <output id={id} aria-describedby={describedBy}>{valSplit ?? 0} (set on the Data tab)</output>;
+    case 'targets': {
+      const all = form.targets === 'all-linear';
+      const list: readonly string[] = all ? ALL_LINEAR : (form.targets as string[]);
+      const toggle = (t: string) => {
+        const next = list.includes(t) ? list.filter((x) => x !== t) : [...list, t];
+        set({ targets: next.length === ALL_LINEAR.length ? 'all-linear' : ALL_LINEAR.filter((x) => next.includes(x)) });
+      };
+      return (
+        <div id={id} role="group" aria-describedby={describedBy} aria-label="Target modules" className="chips">
+          {ALL_LINEAR.map((t) => (
+            <label key={t} className={`chip${list.includes(t) ? ' on' : ''}`}>
+              <input type="checkbox" disabled={disabled} checked={list.includes(t)} onChange={() => toggle(t)} aria-label={t} />
+              {t}
+            </label>
+          ))}
+        </div>
+      );
+    }
+  }
+}
+
+export function TrainForm({ disabled }: { disabled: boolean }) {
+  const form = useStudio((s) => s.trainForm);
+  const reset = useStudio((s) => s.resetTrainForm);
+  const changed = (Object.keys(defaultTrainConfig) as (keyof TrainConfig)[]).filter(
+    (k) => JSON.stringify(form[k]) !== JSON.stringify(defaultTrainConfig[k]),
+  );
+  return (
+    <div className="train-form">
+      {trainFormGroups.map((g) => (
+        <fieldset key={g.title} disabled={disabled}>
+          <legend>{g.title}</legend>
+          <div className="form-grid">
+            {g.fields.map((f) => (
+              <Field key={f.key} label={f.label} help={`${trainConfigHelp[f.key]} Default: ${JSON.stringify(defaultTrainConfig[f.key])}.`} wide={f.control.kind === 'targets'}>
+                {(id, d) => <Control spec={f} id={id} describedBy={d} disabled={disabled} />}
+              </Field>
+            ))}
+          </div>
+        </fieldset>
+      ))}
+      <div className="inline">
+        <button className="ghost small" disabled={disabled || changed.length === 0} onClick={reset}>Reset to defaults</button>
+        {changed.length > 0 && <span className="muted small">changed: {changed.join(', ')}</span>}
+      </div>
+    </div>
+  );
+}

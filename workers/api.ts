@@ -1,0 +1,134 @@
+// The engine worker's API: ONE object exposed with comlink (DESIGN §2, §5). The page imports only its
+// type (`EngineApi`); progress comes back through comlink.proxy callbacks, and long calls take a job id
+// that cancel/pause/resume address (an AbortSignal cannot cross the worker boundary).
+import type { Message } from '../src/data/rows';
+import { UserError } from '../src/engine/errors';
+import type { AdapterRecord } from '../src/storage';
+import { adaptersNotAvailable, chatNotAvailable } from './pending';
+import { importAdapter } from './adapters';
+import { describe, getModel, openRuntime, peekModel, type BackendPreference, type DeviceReport } from './context';
+import {
+  importDataset,
+  previewData,
+  type DataPreview,
+  type ImportResult,
+  type PreviewRequest,
+  type PreviewSegment,
+  type RowCount,
+} from './data';
+import { CancelledError, findJob, runJob } from './jobs';
+import { loadModelInWorker, type LoadProgressEvent, type ModelFacts, type ModelRequest } from './model';
+import type { PickedFile } from './sources';
+import { runTraining, type TrainEvent, type TrainRequest, type TrainResult } from './train';
+
+export interface SamplingParams {
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  seed: number;
+}
+
+export interface GenerateRequest {
+  messages: Message[];
+  /** null: the base model alone. */
+  adapterId: string | null;
+  sampling: SamplingParams;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: number;
+  ms: number;
+  stop: 'eos' | 'length' | 'cancelled';
+}
+
+export type ExportFormat = 'merged-safetensors' | 'gguf-adapter' | 'gguf-merged';
+
+let facts: ModelFacts | null = null;
+
+/** Errors after a cancel read as "cancelled", whatever the interrupted step threw. */
+async function cancellable<T>(jobId: string | undefined, fn: Parameters<typeof runJob<T>>[1]): Promise<T> {
+  return runJob(jobId, async (job) => {
+    try {
+      return await fn(job);
+    } catch (e) {
+      if (job.cancelled && !(e instanceof CancelledError)) throw new CancelledError();
+      throw e;
+    }
+  });
+}
+
+export const api = {
+  /** Creates the runtime (WebGPU when an adapter is granted, else wasm) and describes the device. */
+  async init(prefer: BackendPreference = 'auto'): Promise<DeviceReport> {
+    const rt = await openRuntime(prefer);
+    return describe(rt.info);
+  },
+
+  /** Loads a base model (replacing the current one); progress ~10×/s. */
+  async loadModel(req: ModelRequest, onProgress: (p: LoadProgressEvent) => void, jobId?: string): Promise<ModelFacts> {
+    facts = null;
+    facts = await cancellable(jobId, (job) => loadModelInWorker(req, onProgress, job));
+    return facts;
+  },
+
+  /** Facts of the loaded model, or null. */
+  currentModel(): ModelFacts | null {
+    return peekModel() ? facts : null;
+  },
+
+  /** Parses a dataset file (JSON, JSONL, CSV, TSV): valid rows as written, and per-row errors with lines. */
+  importDataset(text: string, fileName: string): ImportResult {
+    return importDataset(text, fileName, peekModel()?.model.config.vocab_size);
+  },
+
+  /** Token counts per row and the template preview of one row (needs a loaded model with a tokenizer). */
+  previewData(req: PreviewRequest): DataPreview {
+    return previewData(req);
+  },
+
+  /** Trains a LoRA adapter; resolves when the run ends (done, stopped) and rejects when it fails. */
+  train(req: TrainRequest, onEvent: (e: TrainEvent) => void, jobId: string): Promise<TrainResult> {
+    getModel();
+    return runJob(jobId, (job) => runTraining(req, onEvent, job));
+  },
+
+  /** Streams a reply from the base model or base + adapter. */
+  async generate(req: GenerateRequest, onText: (delta: string) => void, jobId: string): Promise<GenerateResult> {
+    getModel();
+    return cancellable(jobId, (job) => chatNotAvailable(req, onText, job));
+  },
+
+  /** Imports a PEFT adapter (folder files or a .zip), checked against the loaded base model. */
+  importAdapter(files: PickedFile[], name: string): Promise<AdapterRecord> {
+    return importAdapter(files, name);
+  },
+
+  /** Merged weights or GGUF for an adapter: files to save. */
+  async exportModel(adapterId: string | null, format: ExportFormat): Promise<Record<string, Uint8Array>> {
+    getModel();
+    return adaptersNotAvailable(adapterId, format);
+  },
+
+  cancel(jobId: string): boolean {
+    const job = findJob(jobId);
+    job?.cancel();
+    return job !== undefined;
+  },
+  pause(jobId: string): boolean {
+    const job = findJob(jobId);
+    job?.pause();
+    return job !== undefined;
+  },
+  resume(jobId: string): boolean {
+    const job = findJob(jobId);
+    job?.resume();
+    return job !== undefined;
+  },
+};
+
+export type EngineApi = typeof api;
+export type { DeviceReport, ModelFacts, ModelRequest, LoadProgressEvent, ImportResult, DataPreview, PreviewRequest };
+export type { TrainEvent, TrainRequest, TrainResult, PickedFile, RowCount, PreviewSegment };
+export { UserError };

@@ -1,0 +1,147 @@
+// Data tab work in the worker: importing a file (formats.ts detects container and row format; the rows are
+// kept as the user wrote them so the table can edit them), token counts per row against max length, and
+// the chat-template preview with the trained tokens marked (encode.ts decides which tokens are trained).
+import { detectContainer, parseDataset, type DataIssue } from '../src/data/formats';
+import { normalizeRow, type Row, type RowFormat } from '../src/data/rows';
+import { UserError } from '../src/engine/errors';
+import { encodeRow, countTrained, type EncodeContext } from '../src/engine/text/encode';
+import type { DataRow } from '../src/storage';
+import { getModel, type ModelState } from './context';
+
+export interface ImportResult {
+  rows: DataRow[];
+  errors: DataIssue[];
+  formats: Partial<Record<RowFormat, number>>;
+  container: string;
+}
+
+/** The row as written in the file where it can be recovered exactly (JSON, JSONL), else rebuilt from Row. */
+function rawRows(text: string, fileName: string, rows: Row[]): DataRow[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lines = body.split('\n');
+  let items: unknown[] | undefined;
+  const itemsOf = () => {
+    if (items) return items;
+    const v: unknown = JSON.parse(body);
+    if (Array.isArray(v)) items = v;
+    else items = (Object.values(v as object).find((x) => Array.isArray(x)) as unknown[] | undefined) ?? [v];
+    return items;
+  };
+  const csv = /^(csv|tsv)$/.test(detectContainer(fileName, body));
+  return rows.map((r) => {
+    try {
+      if (!csv) {
+        const item = /item (\d+)$/.exec(r.where);
+        if (item) return itemsOf()[Number(item[1])] as DataRow;
+        if (/:\d+$/.test(r.where)) return JSON.parse(lines[r.line - 1]) as DataRow;
+      }
+    } catch {
+      // fall through to the rebuilt row
+    }
+    return rebuild(r);
+  });
+}
+
+function rebuild(r: Row): DataRow {
+  if (r.kind === 'text') return { text: r.text };
+  if (r.kind === 'tokens') return { input_ids: r.input_ids, labels: r.labels };
+  const sys = r.messages.find((m) => m.role === 'system')?.content;
+  const turns = r.messages.filter((m) => m.role !== 'system');
+  if (r.flat && turns.length === 2) {
+    if (r.format === 'prompt_completion') return { prompt: turns[0].content, completion: turns[1].content };
+    return { instruction: turns[0].content, input: '', output: turns[1].content, ...(sys ? { system: sys } : {}) };
+  }
+  return { messages: r.messages };
+}
+
+export function importDataset(text: string, fileName: string, vocabSize?: number): ImportResult {
+  const parsed = parseDataset(text, fileName, { vocabSize });
+  const formats: ImportResult['formats'] = {};
+  for (const r of parsed.rows) formats[r.format] = (formats[r.format] ?? 0) + 1;
+  return { rows: rawRows(text, fileName, parsed.rows), errors: parsed.errors, formats, container: detectContainer(fileName, text) };
+}
+
+/** Stored rows → engine Rows; bad rows become issues named "dataset row N" (1-based, as the table shows). */
+export function toRows(raw: DataRow[], name: string, vocabSize?: number): { rows: Row[]; issues: DataIssue[] } {
+  const rows: Row[] = [];
+  const issues: DataIssue[] = [];
+  raw.forEach((value, i) => {
+    const where = `${name} row ${i + 1}`;
+    const r = normalizeRow(value, { vocabSize });
+    if (r.ok) rows.push({ ...r.row, line: i + 1, where } as Row);
+    else issues.push({ where, message: r.message });
+  });
+  return { rows, issues };
+}
+
+export function encodeContext(m: ModelState, maxLen: number, trainOnPrompt: boolean): EncodeContext {
+  if (!m.tokenizer) throw new UserError('this model has no tokenizer.json: only pre-tokenized rows can be used');
+  return { tokenizer: m.tokenizer, template: m.template, templateKwargs: m.templateKwargs, maxLen, trainOnPrompt };
+}
+
+export interface RowCount {
+  tokens: number;
+  trained: number;
+  truncated: boolean;
+  error?: string;
+}
+
+export interface PreviewSegment {
+  text: string;
+  /** 'trained': in the loss; 'prompt': context only; 'cut': beyond max length (dropped). */
+  kind: 'trained' | 'prompt' | 'cut';
+}
+
+export interface DataPreview {
+  counts: RowCount[];
+  /** The selected row as the model sees it: decoded token runs, trained or not. */
+  segments?: PreviewSegment[];
+  /** Whether the model's chat template was used (else rows are concatenated with EOS). */
+  templated: boolean;
+}
+
+export interface PreviewRequest {
+  rows: DataRow[];
+  maxLen: number;
+  trainOnPrompt: boolean;
+  /** Row to render in the template preview (index into rows). */
+  index?: number;
+  name?: string;
+}
+
+export function previewData(req: PreviewRequest): DataPreview {
+  const m = getModel();
+  const ctx = encodeContext(m, Math.max(2, req.maxLen), req.trainOnPrompt);
+  const counts: RowCount[] = [];
+  let segments: PreviewSegment[] | undefined;
+  req.rows.forEach((value, i) => {
+    const r = normalizeRow(value, { vocabSize: m.model.config.vocab_size });
+    if (!r.ok) return counts.push({ tokens: 0, trained: 0, truncated: false, error: r.message });
+    const row = { ...r.row, line: i + 1, where: `${req.name ?? 'data'} row ${i + 1}` } as Row;
+    try {
+      // Counting uses an unbounded length so the histogram shows the true length against max-len.
+      const full = encodeRow(row, { ...ctx, maxLen: Number.MAX_SAFE_INTEGER });
+      counts.push({ tokens: full.input_ids.length, trained: countTrained(full.labels), truncated: full.input_ids.length > ctx.maxLen });
+      if (i === req.index) segments = segmentsOf(m, full.input_ids, full.labels, ctx.maxLen);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      counts.push({ tokens: 0, trained: 0, truncated: false, error: e.message });
+    }
+  });
+  return { counts, segments, templated: m.template !== undefined };
+}
+
+/** Runs of tokens of the same kind, decoded (token 0 is never a target: no logit predicts it). */
+function segmentsOf(m: ModelState, ids: number[], labels: number[], maxLen: number): PreviewSegment[] {
+  const out: PreviewSegment[] = [];
+  const kind = (t: number): PreviewSegment['kind'] => 
+    t >= maxLen ? 'cut' : t > 0 && labels[t] !== -100 ? 'trained' : 'prompt';
+  let start = 0;
+  for (let t = 1; t <= ids.length; t++) {
+    if (t === ids.length || kind(t) !== kind(start)) {
+      out.push({ text: m.tokenizer!.decode(ids.slice(start, t)), kind: kind(start) });
+      start = t;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,137 @@
+// Loading a base model in the worker from the Hub (through the IndexedDB cache), from files the user picked,
+// or from the embedded model the app serves under /models/default/; and the facts the Model tab shows.
+import { UserError } from '../src/engine/errors';
+import { hubSource, type FileSource } from '../src/engine/io/source';
+import { loadModel as engineLoadModel, type LoadedModel } from '../src/engine/model/weights';
+import { loraSpecs } from '../src/engine/model/lora';
+import { ALL_LINEAR } from '../src/engine/train/config';
+import { loadTokenizer } from '../src/engine/text/tokenizer';
+import { defaultTemplateKwargs, pickChatTemplate } from '../src/engine/text/template';
+import { hubCacheKey } from '../src/storage';
+import { db, setModel, type ModelState } from './context';
+import type { Job } from './jobs';
+import { cachedSource, pickedSource, urlSource, type PickedFile } from './sources';
+
+/** Where the app serves its embedded default model (public/models/default/ in the repo). */
+export const EMBEDDED_MODEL_PATH = 'models/default/';
+
+export type ModelRequest =
+  | { hub: { repo: string; revision?: string; endpoint: string; token?: string } }
+  | { files: PickedFile[]; name: string }
+  | { embedded: true };
+
+export interface LoadProgressEvent {
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+export interface ModelFacts {
+  label: string;
+  kind: 'hub' | 'local' | 'embedded';
+  modelType: string;
+  params: number;
+  layers: number;
+  hidden: number;
+  intermediate: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocab: number;
+  context: number;
+  tiedEmbeddings: boolean;
+  storedDtype: string | null;
+  /** float32 bytes of the weights as the engine holds them. */
+  weightBytes: number;
+  /** Largest single weight tensor (bytes): it must fit one GPU buffer binding. */
+  largestTensorBytes: number;
+  /** in+out of each LoRA-able module (per layer), for adapter size estimates. */
+  moduleDims: Record<string, number>;
+  hasTokenizer: boolean;
+  chatTemplate: boolean;
+  eosIds: number[];
+  /** Files read from the browser cache vs downloaded; a note when caching failed. */
+  cache?: { cached: number; downloaded: number; note: string | null };
+}
+
+export function modelFacts(m: LoadedModel, label: string, kind: ModelFacts['kind'], hasTemplate: boolean): ModelFacts {
+  const c = m.config;
+  let params = 0;
+  let largest = 0;
+  for (const w of m.weights.values()) {
+    params += w.data.length;
+    largest = Math.max(largest, w.data.length * 4);
+  }
+  const moduleDims: Record<string, number> = {};
+  for (const s of loraSpecs(c, [...ALL_LINEAR])) if (s.layer === 0) moduleDims[s.module] = s.in + s.out;
+  return {
+    label,
+    kind,
+    modelType: c.model_type,
+    params,
+    layers: c.num_hidden_layers,
+    hidden: c.hidden_size,
+    intermediate: c.intermediate_size,
+    heads: c.num_attention_heads,
+    kvHeads: c.num_key_value_heads,
+    headDim: c.head_dim,
+    vocab: c.vocab_size,
+    context: c.max_position_embeddings,
+    tiedEmbeddings: c.tie_word_embeddings,
+    storedDtype: c.torch_dtype,
+    weightBytes: params * 4,
+    largestTensorBytes: largest,
+    moduleDims,
+    hasTokenizer: m.files.tokenizerJson !== undefined,
+    chatTemplate: hasTemplate,
+    eosIds: c.eos_token_id,
+  };
+}
+
+function sourceFor(req: ModelRequest, dbp: Awaited<ReturnType<typeof db>>, job: Job) {
+  const signalFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: job.signal });
+  if ('hub' in req) {
+    const { repo, revision, endpoint, token } = req.hub;
+    const inner = hubSource({ repo: repo.trim(), revision, endpoint, token: token || undefined, fetch: signalFetch });
+    const cached = cachedSource(inner, dbp, hubCacheKey(endpoint, repo.trim(), revision));
+    return { source: cached as FileSource, cached, label: repo.trim(), kind: 'hub' as const };
+  }
+  if ('files' in req) {
+    if (req.files.length === 0) throw new UserError('the chosen folder is empty');
+    return { source: pickedSource(req.files, req.name), label: req.name, kind: 'local' as const };
+  }
+  const base = new URL(`${import.meta.env.BASE_URL}${EMBEDDED_MODEL_PATH}`, self.location.origin).href;
+  return { source: urlSource(base, 'embedded model', signalFetch), label: 'Embedded tiny model', kind: 'embedded' as const };
+}
+
+export async function loadModelInWorker(
+  req: ModelRequest,
+  onProgress: (p: LoadProgressEvent) => void,
+  job: Job,
+): Promise<ModelFacts> {
+  const dbp = await db();
+  const { source, cached, label, kind } = sourceFor(req, dbp, job);
+  setModel(undefined); // drop the old model first: two models may not fit in memory together
+  let last = 0;
+  const model = await engineLoadModel(source, (loaded, total, file) => {
+    job.check();
+    const now = performance.now();
+    if (now - last < 100 && loaded < total) return; // ~10 progress messages a second at most
+    last = now;
+    onProgress({ file, loaded, total });
+  });
+  job.check();
+  await cached?.finish();
+  const template = pickChatTemplate(model.files.tokenizerConfig, model.files.chatTemplate);
+  const state: ModelState = {
+    model,
+    label,
+    tokenizer: model.files.tokenizerJson ? loadTokenizer(model.files.tokenizerJson, model.files.tokenizerConfig) : undefined,
+    template,
+    templateKwargs: defaultTemplateKwargs(model.config.model_type),
+  };
+  setModel(state);
+  const facts = modelFacts(model, label, kind, template !== undefined);
+  if (cached) facts.cache = { cached: cached.stats.cached, downloaded: cached.stats.downloaded, note: cached.stats.notCached };
+  return facts;
+}
