@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors';
-import { createOrtRuntime, openWebGpu, webgpuSessionOptions, type Gpu, type OrtModule } from './common';
+import { createOrtRuntime, type OrtModule } from './common';
+import { openWebGpu, webgpuSessionOptions, type Gpu } from './webgpu';
 import type { Runtime } from './types';
 
 export interface NodeRuntimeOptions {

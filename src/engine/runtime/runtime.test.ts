@@ -176,6 +176,39 @@ describe('runtime', () => {
   );
 
   it(
+    'graph capture: fresh inputs each run, outputs independent of the next run',
+    async () => {
+      const n = 8;
+      const g = new Graph('captured');
+      const s = g.input('s', 'float32', [n]);
+      const x = g.input('x', 'float32', [n]);
+      const next = op.add(op.mul(s, 0.5), x);
+      g.output(next, 's_new');
+      g.output(op.reduceSum(next, [0], false), 'total');
+      const sess = await gpu.createSession(toOnnx(g), { keepOnDevice: ['s_new'], graphCapture: true });
+      let st = await gpu.upload('float32', new Float32Array(n), [n]);
+      const seen: number[] = [];
+      const outs = [];
+      for (let i = 0; i < 4; i++) {
+        // x alternates between a GPU tensor and a host tensor: both must reach the captured graph.
+        const xv = new Float32Array(n).fill(i + 1);
+        const xt = i % 2 ? gpu.tensor('float32', xv, [n]) : await gpu.upload('float32', xv, [n]);
+        const out = await sess.run({ s: st, x: xt });
+        expect(out.total.location).toBe('cpu');
+        seen.push((await gpu.read(out.s_new))[0], (await gpu.read(out.total))[0]);
+        outs.push(out.s_new);
+        st = out.s_new;
+      }
+      // s: 0 → 1 → 2.5 → 4.25 → 6.125; every returned state kept its own value.
+      expect(seen).toEqual([1, 8, 2.5, 20, 4.25, 34, 6.125, 49]);
+      expect((await gpu.read(outs[0]))[0]).toBe(1);
+      for (const t of outs) gpu.dispose(t);
+      await sess.release();
+    },
+    GPU_TIMEOUT,
+  );
+
+  it(
     'strict mode refuses a CPU fallback; non-strict runs it',
     async () => {
       const model = logSoftmaxModel();

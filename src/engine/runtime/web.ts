@@ -1,8 +1,9 @@
 // Browser / worker runtime: onnxruntime-web's native WebGPU EP (`onnxruntime-web/webgpu`) when navigator.gpu
 // yields an adapter, else its wasm EP from the same build. Everything but feature detection lives in
-// common.ts, which the Node tests exercise over Dawn. Served files: README.md here; facts: DESIGN §1.
+// common.ts and webgpu.ts, which the Node tests exercise over Dawn. Served files: README.md here; facts: DESIGN §1.
 import * as ort from 'onnxruntime-web/webgpu';
-import { createOrtRuntime, openWebGpu, webgpuSessionOptions, type Gpu, type OrtModule } from './common';
+import { createOrtRuntime, type OrtModule } from './common';
+import { openWebGpu, webgpuSessionOptions, type Gpu } from './webgpu';
 import type { Runtime } from './types';
 
 export interface WebRuntimeOptions {

@@ -3,19 +3,13 @@
 // accumulation, schedules, evaluation, and produces adapters and resumable checkpoints.
 import { UserError } from '../errors';
 import { toOnnx } from '../graph/onnx';
-import type { ModelConfig } from '../model/config';
+import { DeviceModel, type BaseModel } from '../model/device';
 import { initLora, loraSpecs, slotKey, type LoraSpec, type LoraWeights } from '../model/lora';
-import { ropeTables } from '../model/rope';
 import type { RtTensor, Runtime, Session } from '../runtime/types';
 import { labelWeights, makeMicroBatch, planMicroBatches, trainedTokens, type Example, type MicroBatch } from './batches';
 import { loraScale, lrAt, resolveTargets, type TargetModule, type TrainConfig } from './config';
 import { Rng } from './rng';
 import { buildStepGraph, names, type StepMode } from './step';
-
-export interface BaseModel {
-  config: ModelConfig;
-  weights: Map<string, { shape: number[]; data: Float32Array }>;
-}
 
 export interface StepMetrics {
   step: number;
@@ -40,6 +34,8 @@ export interface Checkpoint {
 export interface TrainerInit {
   runtime: Runtime;
   model: BaseModel;
+  /** The model already on the device (shared with generation); uploaded here when absent. */
+  device?: DeviceModel;
   config: TrainConfig;
   train: Example[];
   /** Start from these adapter weights (fresh optimizer state unless `resume`). */
@@ -61,8 +57,8 @@ export class Trainer {
   private order: number[] = [];
   private rng: Rng;
   private sessions = new Map<string, Promise<Session>>();
-  private rope = new Map<number, Promise<{ cos: RtTensor; sin: RtTensor }>>();
-  private base = new Map<string, RtTensor>();
+  private device!: DeviceModel;
+  private ownsDevice = false;
   private state = new Map<string, RtTensor>(); // lora.*, m.lora.*, v.lora.*
   private params: Param[] = [];
   private readonly rt: Runtime;
@@ -92,7 +88,8 @@ export class Trainer {
 
   private async upload() {
     const { model, config, resume, init } = this.init;
-    for (const [name, w] of model.weights) this.base.set(name, await this.rt.upload('float32', w.data, w.shape));
+    this.ownsDevice = !this.init.device;
+    this.device = this.init.device ?? (await DeviceModel.upload(this.rt, model));
     const lora = resume?.lora ?? init ?? initLora(this.specs, config.rank, config.seed);
     for (const p of this.params) {
       const key = slotKey(p.spec.layer, p.spec.module);
@@ -125,7 +122,7 @@ export class Trainer {
       const chunk = this.init.ceChunk ?? Math.max(8, 2 ** Math.floor(Math.log2(Math.max(1, (64 << 20) / (4 * V)))));
       const graph = buildStepGraph({
         config: this.init.model.config,
-        weightShapes: new Map([...this.init.model.weights].map(([k, w]) => [k, w.shape])),
+        weightShapes: this.device.shapes,
         specs: this.specs,
         rank: c.rank,
         scale: loraScale(c),
@@ -145,22 +142,9 @@ export class Trainer {
     return s;
   }
 
-  private ropeFor(T: number) {
-    let r = this.rope.get(T);
-    if (!r) {
-      const { cos, sin } = ropeTables(this.init.model.config, T);
-      const hd = this.init.model.config.head_dim;
-      r = Promise.all([this.rt.upload('float32', cos, [T, hd]), this.rt.upload('float32', sin, [T, hd])]).then(
-        ([c, s]) => ({ cos: c, sin: s }),
-      );
-      this.rope.set(T, r);
-    }
-    return r;
-  }
-
   /** Common feeds of a micro-batch: tokens, positions, labels and base weights. */
   private async feeds(mb: MicroBatch, weightScale: number): Promise<Record<string, RtTensor>> {
-    const rope = await this.ropeFor(mb.T);
+    const rope = await this.device.ropeTables(mb.T);
     const rt = this.rt;
     const f: Record<string, RtTensor> = {
       input_ids: rt.tensor('int32', mb.input_ids, [mb.B, mb.T]),
@@ -172,7 +156,7 @@ export class Trainer {
       label_ids: rt.tensor('int32', mb.label_ids, [mb.N, 1]),
       label_w: rt.tensor('float32', labelWeights(mb, weightScale), [mb.N]),
     };
-    for (const [k, v] of this.base) f[k] = v;
+    this.device.feedWeights(f);
     for (const p of this.params) f[p.name] = this.state.get(p.name)!;
     return f;
   }
@@ -315,14 +299,9 @@ export class Trainer {
 
   async dispose(): Promise<void> {
     for (const s of this.sessions.values()) await (await s).release();
-    for (const t of [...this.base.values(), ...this.state.values()]) this.rt.dispose(t);
-    for (const r of this.rope.values()) {
-      const { cos, sin } = await r;
-      this.rt.dispose(cos);
-      this.rt.dispose(sin);
-    }
+    for (const t of this.state.values()) this.rt.dispose(t);
+    if (this.ownsDevice) await this.device.dispose();
     this.sessions.clear();
-    this.base.clear();
     this.state.clear();
   }
 }

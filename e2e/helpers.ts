@@ -1,0 +1,39 @@
+// Shared steps for the specs: open the app on a fresh profile, switch tabs by role and name, keep a
+// screenshot of a panel under e2e-artifacts/ (kept as test artifacts).
+import { mkdirSync } from 'node:fs';
+import { expect, type Page } from '@playwright/test';
+
+export const TAB_NAMES = ['Model', 'Data', 'Train', 'Chat', 'Adapters & Export'] as const;
+export type TabName = (typeof TAB_NAMES)[number];
+
+const ARTIFACTS = 'e2e-artifacts';
+
+export async function openApp(page: Page) {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'LoRA Studio' })).toBeVisible();
+  return errors;
+}
+
+export async function openTab(page: Page, name: TabName) {
+  const tab = page.getByRole('tab', { name, exact: true });
+  await tab.click();
+  await expect(tab).toHaveAttribute('aria-selected', 'true');
+  return page.getByRole('tabpanel', { name, exact: true });
+}
+
+export async function shot(page: Page, name: string) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+}
+
+/** Waits for the engine worker to report its device (WebGPU adapter or the wasm fallback). */
+export async function deviceBadge(page: Page) {
+  const badge = page.getByTestId('device');
+  await expect(badge).not.toHaveText(/Starting engine/, { timeout: 60_000 });
+  return badge;
+}

@@ -1,0 +1,55 @@
+// Playwright end-to-end tests: Debian's Chromium (never a downloaded browser) in headless mode with
+// SwiftShader WebGPU, the built app served by `vite preview` on 127.0.0.1, and a mock of the Hub's URL
+// layout (e2e/hub-server.ts) serving tiny model folders. Screenshots of each panel go to e2e-artifacts/.
+import { defineConfig } from '@playwright/test';
+import { APP_PORT, HUB_PORT, HUB_TOKEN } from './e2e/env';
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results',
+  // One page compiles WebGPU shaders on a software adapter: allow for the first step after a load.
+  timeout: 120_000,
+  expect: { timeout: 20_000 },
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${APP_PORT}`,
+    browserName: 'chromium',
+    viewport: { width: 1360, height: 900 },
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  webServer: [
+    {
+      command: `npm run build && npx vite preview --host 127.0.0.1 --port ${APP_PORT} --strictPort`,
+      url: `http://127.0.0.1:${APP_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 180_000,
+      stdout: 'ignore',
+    },
+    {
+      command:
+        `npx tsx e2e/hub-server.ts --port ${HUB_PORT} --root e2e/fixtures/hub` +
+        ` --repo e2e/tiny-llama=tests/fixtures/golden/llama/model` +
+        ` --gated e2e/gated-qwen3=tests/fixtures/golden/qwen3/model --token ${HUB_TOKEN}`,
+      url: `http://127.0.0.1:${HUB_PORT}/health`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+  ],
+});
