@@ -5,6 +5,7 @@ import { detectContainer, parseDataset, type DataIssue } from '../src/data/forma
 import { normalizeRow, type Row, type RowFormat } from '../src/data/rows';
 import { UserError } from '../src/engine/errors';
 import { encodeRow, countTrained, type EncodeContext } from '../src/engine/text/encode';
+import type { TextTokenizer } from '../src/engine/text/tokenizer';
 import type { DataRow } from '../src/storage';
 import { getModel, type ModelState } from './context';
 
@@ -74,9 +75,23 @@ export function toRows(raw: DataRow[], name: string, vocabSize?: number): { rows
   return { rows, issues };
 }
 
+/** Without tokenizer.json only pre-tokenized rows work; ids are shown as ⟨id⟩ in the preview. */
+function idsOnly(vocabSize: number): TextTokenizer {
+  const no = (): never => {
+    throw new UserError('this model has no tokenizer.json: only pre-tokenized rows ({"input_ids": …}) can be used');
+  };
+  return {
+    vocabSize,
+    encode: no,
+    decode: (ids) => ids.map((i) => `⟨${i}⟩`).join(''),
+    tokenToId: () => undefined,
+    idToToken: () => undefined,
+  };
+}
+
 export function encodeContext(m: ModelState, maxLen: number, trainOnPrompt: boolean): EncodeContext {
-  if (!m.tokenizer) throw new UserError('this model has no tokenizer.json: only pre-tokenized rows can be used');
-  return { tokenizer: m.tokenizer, template: m.template, templateKwargs: m.templateKwargs, maxLen, trainOnPrompt };
+  const tokenizer = m.tokenizer ?? idsOnly(m.model.config.vocab_size);
+  return { tokenizer, template: m.template, templateKwargs: m.templateKwargs, maxLen, trainOnPrompt };
 }
 
 export interface RowCount {
@@ -122,7 +137,7 @@ export function previewData(req: PreviewRequest): DataPreview {
       // Counting uses an unbounded length so the histogram shows the true length against max-len.
       const full = encodeRow(row, { ...ctx, maxLen: Number.MAX_SAFE_INTEGER });
       counts.push({ tokens: full.input_ids.length, trained: countTrained(full.labels), truncated: full.input_ids.length > ctx.maxLen });
-      if (i === req.index) segments = segmentsOf(m, full.input_ids, full.labels, ctx.maxLen);
+      if (i === req.index) segments = segmentsOf(ctx.tokenizer, full.input_ids, full.labels, ctx.maxLen);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       counts.push({ tokens: 0, trained: 0, truncated: false, error: e.message });
@@ -132,14 +147,14 @@ export function previewData(req: PreviewRequest): DataPreview {
 }
 
 /** Runs of tokens of the same kind, decoded (token 0 is never a target: no logit predicts it). */
-function segmentsOf(m: ModelState, ids: number[], labels: number[], maxLen: number): PreviewSegment[] {
+function segmentsOf(tok: TextTokenizer, ids: number[], labels: number[], maxLen: number): PreviewSegment[] {
   const out: PreviewSegment[] = [];
   const kind = (t: number): PreviewSegment['kind'] => 
     t >= maxLen ? 'cut' : t > 0 && labels[t] !== -100 ? 'trained' : 'prompt';
   let start = 0;
   for (let t = 1; t <= ids.length; t++) {
     if (t === ids.length || kind(t) !== kind(start)) {
-      out.push({ text: m.tokenizer!.decode(ids.slice(start, t)), kind: kind(start) });
+      out.push({ text: tok.decode(ids.slice(start, t)), kind: kind(start) });
       start = t;
     }
   }

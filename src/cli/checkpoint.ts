@@ -14,12 +14,24 @@ const DIR = 'checkpoint';
 
 export function writeCheckpoint(out: string, cfg: TrainConfig, ck: Checkpoint): void {
   const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
-  for (const [prefix, w] of [['lora', ck.lora], ['m', ck.m], ['v', ck.v]] as const) {
+  for (const [prefix, w] of [
+    ['lora', ck.lora],
+    ['m', ck.m],
+    ['v', ck.v],
+  ] as const) {
     for (const which of ['A', 'B'] as const) {
-      for (const [k, data] of w[which]) tensors[`${prefix}.${k}.${which}`] = { dtype: 'F32', shape: [data.length], data };
+      for (const [k, data] of w[which])
+        tensors[`${prefix}.${k}.${which}`] = { dtype: 'F32', shape: [data.length], data };
     }
   }
-  const state = { step: ck.step, epoch: ck.epoch, cursor: ck.cursor, order: ck.order, rng: ck.rng, config: cfg };
+  const state = {
+    step: ck.step,
+    epoch: ck.epoch,
+    cursor: ck.cursor,
+    order: ck.order,
+    rng: ck.rng,
+    config: cfg,
+  };
   writeFilesAtomic(join(out, DIR), {
     'optimizer.safetensors': writeSafetensors(tensors),
     'trainer_state.json': JSON.stringify(state) + '\n',
@@ -31,13 +43,21 @@ export function readCheckpoint(dir: string, cfg: TrainConfig): Checkpoint | unde
   const stateFile = join(dir, DIR, 'trainer_state.json');
   const tensorFile = join(dir, DIR, 'optimizer.safetensors');
   if (!existsSync(stateFile) || !existsSync(tensorFile)) return undefined;
-  let state: { step: number; epoch: number; cursor: number; order: number[]; rng: number[]; config: TrainConfig };
+  let state: {
+    step: number;
+    epoch: number;
+    cursor: number;
+    order: number[];
+    rng: number[];
+    config: TrainConfig;
+  };
   try {
     state = JSON.parse(readFileSync(stateFile, 'utf8'));
   } catch {
     throw new UserError('invalid JSON', stateFile);
   }
-  if (state.config?.rank !== cfg.rank) throw new UserError(`checkpoint rank ${state.config?.rank} differs from the adapter's`, stateFile);
+  if (state.config?.rank !== cfg.rank)
+    throw new UserError(`checkpoint rank ${state.config?.rank} differs from the adapter's`, stateFile);
   const bytes = new Uint8Array(readFileSync(tensorFile));
   const h = parseHeader(bytes, tensorFile);
   const pick = (prefix: string): LoraWeights => {
@@ -48,5 +68,14 @@ export function readCheckpoint(dir: string, cfg: TrainConfig): Checkpoint | unde
     }
     return w;
   };
-  return { step: state.step, epoch: state.epoch, cursor: state.cursor, order: state.order, rng: state.rng, lora: pick('lora'), m: pick('m'), v: pick('v') };
+  return {
+    step: state.step,
+    epoch: state.epoch,
+    cursor: state.cursor,
+    order: state.order,
+    rng: state.rng,
+    lora: pick('lora'),
+    m: pick('m'),
+    v: pick('v'),
+  };
 }

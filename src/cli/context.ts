@@ -5,9 +5,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { hubSource, type FileSource } from '../engine/io/source';
-import { dirSource } from '../engine/io/source.node.ts';
+import { dirSource } from '../engine/io/source_node';
 import { loadModel, type LoadedModel } from '../engine/model/weights';
-import { createNodeRuntime } from '../engine/runtime/node.node.ts';
+import { createNodeRuntime } from '../engine/runtime/node_node';
 import type { Runtime } from '../engine/runtime/types';
 import { parseDatasetStrict, issuesError } from '../data/formats';
 import { loadTokenizer, type TextTokenizer } from '../engine/text/tokenizer';
@@ -20,13 +20,17 @@ export type BackendChoice = 'auto' | 'cpu' | 'wasm' | 'webgpu';
 
 export function modelSource(spec: string): FileSource {
   if (existsSync(spec)) {
-    if (!statSync(spec).isDirectory()) throw new UserError(`--model ${spec} is a file; give the model's folder`);
+    if (!statSync(spec).isDirectory())
+      throw new UserError(`--model ${spec} is a file; give the model's folder`);
     return dirSource(spec);
   }
-  if (!/^[\w.-]+\/[\w.-]+$/.test(spec)) throw new UserError(`--model ${spec}: no such folder, and not a Hub repo id (owner/name)`);
+  if (!/^[\w.-]+\/[\w.-]+$/.test(spec))
+    throw new UserError(`--model ${spec}: no such folder, and not a Hub repo id (owner/name)`);
   const endpoint = process.env.HF_ENDPOINT || 'https://huggingface.co';
   const hub = hubSource({ repo: spec, endpoint, token: process.env.HF_TOKEN || undefined });
-  const cacheRoot = process.env.LORA_STUDIO_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'lora-studio');
+  const cacheRoot =
+    process.env.LORA_STUDIO_CACHE ||
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'lora-studio');
   return cachedSource(hub, join(cacheRoot, 'hub', encodeURIComponent(endpoint), spec));
 }
 
@@ -37,7 +41,9 @@ export async function openModel(spec: string, quiet = false): Promise<LoadedMode
     const now = Date.now();
     if (now - last < 200 && loaded < total) return;
     last = now;
-    process.stderr.write(`\rloading ${file}: ${((100 * loaded) / total).toFixed(0)}%   ${loaded >= total ? '\n' : ''}`);
+    process.stderr.write(
+      `\rloading ${file}: ${((100 * loaded) / total).toFixed(0)}%   ${loaded >= total ? '\n' : ''}`,
+    );
   });
 }
 
@@ -66,9 +72,17 @@ export function modelTokenizer(model: LoadedModel): TextTokenizer | undefined {
 /** Minimal stand-in used when a model folder has no tokenizer: only pre-tokenized rows can be used. */
 function idsOnly(vocabSize: number): TextTokenizer {
   const no = (): never => {
-    throw new UserError('the model has no tokenizer.json: only pre-tokenized rows ({"input_ids": …}) can be used');
+    throw new UserError(
+      'the model has no tokenizer.json: only pre-tokenized rows ({"input_ids": …}) can be used',
+    );
   };
-  return { vocabSize, encode: no, decode: no, tokenToId: () => undefined, idToToken: () => undefined } as unknown as TextTokenizer;
+  return {
+    vocabSize,
+    encode: no,
+    decode: no,
+    tokenToId: () => undefined,
+    idToToken: () => undefined,
+  } as unknown as TextTokenizer;
 }
 
 export interface DataOptions {
@@ -76,10 +90,16 @@ export interface DataOptions {
   trainOnPrompt: boolean;
 }
 
-export function readExamples(file: string, model: LoadedModel, opts: DataOptions): { examples: Example[]; truncated: number } {
+export function readExamples(
+  file: string,
+  model: LoadedModel,
+  opts: DataOptions,
+): { examples: Example[]; truncated: number } {
   if (!existsSync(file)) throw new UserError(`--data ${file}: no such file`);
   const text = readFileSync(file, 'utf8');
-  const rows = parseDatasetStrict(text, file.split('/').pop() ?? file, { vocabSize: model.config.vocab_size });
+  const rows = parseDatasetStrict(text, file.split('/').pop() ?? file, {
+    vocabSize: model.config.vocab_size,
+  });
   if (rows.length === 0) throw new UserError(`${file}: no rows`);
   const tokenizer = modelTokenizer(model) ?? idsOnly(model.config.vocab_size);
   const template = pickChatTemplate(model.files.tokenizerConfig, model.files.chatTemplate);
@@ -93,7 +113,9 @@ export function readExamples(file: string, model: LoadedModel, opts: DataOptions
   const hard = issues.filter((i) => !i.message.startsWith('nothing to train on'));
   if (hard.length) throw issuesError(hard);
   if (examples.length === 0) {
-    throw new UserError(`${file}: no row has anything to train on (${issues[0]?.where}: ${issues[0]?.message})`);
+    throw new UserError(
+      `${file}: no row has anything to train on (${issues[0]?.where}: ${issues[0]?.message})`,
+    );
   }
   for (const i of issues) process.stderr.write(`warning: ${i.where}: ${i.message} (row skipped)\n`);
   return { examples, truncated: stats.truncated };

@@ -1,7 +1,7 @@
 // `eval`: loss of a model (with an optional adapter) over a whole data file, Σ CE / Σ tokens; the last
 // stdout line is {"loss", "tokens"}.
 import { readAdapter } from '../engine/io/peft';
-import { dirSource } from '../engine/io/source.node.ts';
+import { dirSource } from '../engine/io/source_node';
 import { ALL_LINEAR, resolveTrainConfig } from '../engine/train/config';
 import { Trainer } from '../engine/train/trainer';
 import { openModel, openRuntime, readExamples, type BackendChoice } from './context';
@@ -34,7 +34,13 @@ export async function evaluate(a: EvalArgs): Promise<void> {
   const { examples } = readExamples(a.data, model, { maxLen: cfg.maxLen, trainOnPrompt: false });
   const runtime = await openRuntime(a.backend, a.threads);
   // without an adapter a rank-1 adapter with B = 0 adds exactly nothing
-  const trainer = await Trainer.create({ runtime, model, config: cfg, train: examples, init: adapter?.weights });
+  const trainer = await Trainer.create({
+    runtime,
+    model,
+    config: cfg,
+    train: examples,
+    init: adapter?.weights,
+  });
   const r = await trainer.evaluate(examples);
   await trainer.dispose();
   await runtime.release();

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../engine/errors';
 import { readAdapter, writeAdapter } from '../engine/io/peft';
-import { dirSource } from '../engine/io/source.node.ts';
+import { dirSource } from '../engine/io/source_node';
 import { openModel } from './context';
 import { checkWritableDir, writeFilesAtomic } from './files';
 

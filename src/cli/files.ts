@@ -1,6 +1,15 @@
 // Output files written so that a failure never leaves a half-written result: each file goes to a
 // temporary name in the target folder and is renamed into place (rename is atomic on one file system).
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync, accessSync, constants, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  accessSync,
+  constants,
+  rmSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../engine/errors';
 

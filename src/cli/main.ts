@@ -60,7 +60,13 @@ const specs = {
     'checkpoint-every': { type: 'string' },
     'eval-every': { type: 'string' },
   },
-  eval: { ...common, adapter: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' }, 'max-len': { type: 'string' } },
+  eval: {
+    ...common,
+    adapter: { type: 'string' },
+    data: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'max-len': { type: 'string' },
+  },
   export: { ...common, adapter: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
 } satisfies Record<string, ParseArgsConfig['options']>;
 
@@ -82,7 +88,8 @@ const need = (v: Values, key: string): string => {
 };
 const backendOf = (v: Values): BackendChoice => {
   const b = v.backend as string;
-  if (!['auto', 'cpu', 'wasm', 'webgpu'].includes(b)) throw new UsageError(`--backend ${b}: use auto, cpu, wasm or webgpu`);
+  if (!['auto', 'cpu', 'wasm', 'webgpu'].includes(b))
+    throw new UsageError(`--backend ${b}: use auto, cpu, wasm or webgpu`);
   return b as BackendChoice;
 };
 
@@ -94,7 +101,16 @@ function trainConfig(v: Values): Partial<TrainConfig> {
   set('rank', num(v, 'rank', true));
   set('alpha', num(v, 'alpha'));
   set('dropout', num(v, 'dropout'));
-  if (typeof v.targets === 'string') set('targets', v.targets === 'all-linear' ? 'all-linear' : v.targets.split(',').map((s) => s.trim()).filter(Boolean));
+  if (typeof v.targets === 'string')
+    set(
+      'targets',
+      v.targets === 'all-linear'
+        ? 'all-linear'
+        : v.targets
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+    );
   if (v.rslora) c.rslora = true;
   set('steps', num(v, 'steps', true));
   set('epochs', num(v, 'epochs'));
@@ -129,13 +145,29 @@ export async function main(argv: string[]): Promise<number> {
     if (!(command in specs)) throw new UsageError(`unknown command '${command}'`);
     let values: Values;
     try {
-      values = parseArgs({ args: rest, options: specs[command as keyof typeof specs], strict: true, allowPositionals: false }).values as Values;
+      values = parseArgs({
+        args: rest,
+        options: specs[command as keyof typeof specs],
+        strict: true,
+        allowPositionals: false,
+      }).values as Values;
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const base = { model: need(values, 'model'), backend: backendOf(values), threads: num(values, 'threads', true), quiet: !!values.quiet };
+    const base = {
+      model: need(values, 'model'),
+      backend: backendOf(values),
+      threads: num(values, 'threads', true),
+      quiet: !!values.quiet,
+    };
     if (command === 'train') {
-      await train({ ...base, data: need(values, 'data'), out: need(values, 'out'), initAdapter: values['init-adapter'] as string | undefined, config: trainConfig(values) });
+      await train({
+        ...base,
+        data: need(values, 'data'),
+        out: need(values, 'out'),
+        initAdapter: values['init-adapter'] as string | undefined,
+        config: trainConfig(values),
+      });
     } else if (command === 'eval') {
       await evaluate({
         ...base,
@@ -145,7 +177,12 @@ export async function main(argv: string[]): Promise<number> {
         maxLen: num(values, 'max-len', true) ?? defaultTrainConfig.maxLen,
       });
     } else if (command === 'export') {
-      await exportCmd({ ...base, adapter: values.adapter as string | undefined, format: need(values, 'format') as ExportFormat, out: need(values, 'out') });
+      await exportCmd({
+        ...base,
+        adapter: values.adapter as string | undefined,
+        format: need(values, 'format') as ExportFormat,
+        out: need(values, 'out'),
+      });
     } else {
       throw new UserError(`command '${command}' is not available`);
     }

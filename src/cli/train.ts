@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { readAdapter, writeAdapter, type Adapter } from '../engine/io/peft';
-import { dirSource } from '../engine/io/source.node.ts';
+import { dirSource } from '../engine/io/source_node';
 import { resolveTrainConfig, resolveTargets, type TrainConfig } from '../engine/train/config';
 import { Trainer } from '../engine/train/trainer';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
@@ -31,10 +31,19 @@ export async function train(a: TrainArgs): Promise<void> {
   let init: Adapter | undefined;
   if (a.initAdapter) {
     init = await readAdapter(dirSource(a.initAdapter), model.config);
-    cfg = resolveTrainConfig({ ...a.config, rank: init.meta.rank, alpha: init.meta.alpha, targets: init.meta.targets, rslora: init.meta.rslora });
+    cfg = resolveTrainConfig({
+      ...a.config,
+      rank: init.meta.rank,
+      alpha: init.meta.alpha,
+      targets: init.meta.targets,
+      rslora: init.meta.rslora,
+    });
   }
   const resume = a.initAdapter ? readCheckpoint(a.initAdapter, cfg) : undefined;
-  const { examples, truncated } = readExamples(a.data, model, { maxLen: cfg.maxLen, trainOnPrompt: cfg.trainOnPrompt });
+  const { examples, truncated } = readExamples(a.data, model, {
+    maxLen: cfg.maxLen,
+    trainOnPrompt: cfg.trainOnPrompt,
+  });
   if (truncated) process.stderr.write(`note: ${truncated} rows were truncated to ${cfg.maxLen} tokens\n`);
 
   // validation split, seeded
@@ -50,12 +59,26 @@ export async function train(a: TrainArgs): Promise<void> {
   }
 
   const runtime = await openRuntime(a.backend, a.threads);
-  const trainer = await Trainer.create({ runtime, model, config: cfg, train, init: resume?.lora ? undefined : init?.weights, resume });
+  const trainer = await Trainer.create({
+    runtime,
+    model,
+    config: cfg,
+    train,
+    init: resume?.lora ? undefined : init?.weights,
+    resume,
+  });
   mkdirSync(a.out, { recursive: true });
   const metricsFile = join(a.out, 'metrics.jsonl');
   if (!resume) writeFileSync(metricsFile, '');
   const log = (o: object) => appendFileSync(metricsFile, JSON.stringify(o) + '\n');
-  const meta = { rank: cfg.rank, alpha: cfg.alpha, targets: resolveTargets(cfg.targets), rslora: cfg.rslora, dropout: cfg.dropout, baseModel: a.model };
+  const meta = {
+    rank: cfg.rank,
+    alpha: cfg.alpha,
+    targets: resolveTargets(cfg.targets),
+    rslora: cfg.rslora,
+    dropout: cfg.dropout,
+    baseModel: a.model,
+  };
   const evalEvery = cfg.evalEvery || trainer.totalSteps;
   if (!a.quiet) {
     process.stderr.write(
@@ -65,9 +88,11 @@ export async function train(a: TrainArgs): Promise<void> {
   }
   while (trainer.step < trainer.totalSteps) {
     const m = await trainer.trainStep();
-    if (!Number.isFinite(m.loss)) throw new UserError(`the loss became ${m.loss} at step ${m.step}; try a lower --lr`);
+    if (!Number.isFinite(m.loss))
+      throw new UserError(`the loss became ${m.loss} at step ${m.step}; try a lower --lr`);
     const line: Record<string, number> = { ...m };
-    if (val.length && (m.step % evalEvery === 0 || m.step === trainer.totalSteps)) line.val_loss = (await trainer.evaluate(val)).loss;
+    if (val.length && (m.step % evalEvery === 0 || m.step === trainer.totalSteps))
+      line.val_loss = (await trainer.evaluate(val)).loss;
     log(line);
     if (!a.quiet) {
       const tps = (m.tokens / m.ms) * 1000;

@@ -13,7 +13,9 @@ export function Tabs(props: { tabs: TabDef[]; selected: string; onSelect: (id: s
   const refs = useRef<Record<string, HTMLButtonElement | null>>({});
   const ids = props.tabs.map((t) => t.id);
   const onKey = (e: KeyboardEvent) => {
-    const i = ids.indexOf(props.selected);
+    // Move from the focused tab (focus may sit on a tab other than the selected one).
+    const focused = (e.target as HTMLElement).id.replace(/^tab-/, '');
+    const i = Math.max(0, ids.indexOf(ids.includes(focused) ? focused : props.selected));
     const next =
       e.key === 'ArrowRight' ? ids[(i + 1) % ids.length]
       : e.key === 'ArrowLeft' ? ids[(i - 1 + ids.length) % ids.length]

@@ -14,7 +14,8 @@ const isFloat = (v: Value) => v.dtype === 'float32' || v.dtype === 'float64' || 
  */
 export function backward(loss: Value, params: readonly Value[], seed?: Value): Value[] {
   const graph = loss.graph;
-  if (!seed && loss.shape.length !== 0) throw new GraphError('backward: loss must be a scalar without a seed');
+  if (!seed && loss.shape.length !== 0)
+    throw new GraphError('backward: loss must be a scalar without a seed');
 
   // values that depend on a param (forward reach)
   const dependsOnParam = new Set<Value>(params);
@@ -23,7 +24,8 @@ export function backward(loss: Value, params: readonly Value[], seed?: Value): V
       for (const y of n.outputs) if (!y.noGrad && isFloat(y)) dependsOnParam.add(y);
     }
   }
-  if (!dependsOnParam.has(loss)) throw new GraphError('backward: the loss does not depend on any trainable value');
+  if (!dependsOnParam.has(loss))
+    throw new GraphError('backward: the loss does not depend on any trainable value');
 
   // nodes the loss depends on (backward reach), restricted to the forward reach
   const onPath = new Set<Node>();

@@ -26,11 +26,15 @@ const lastTwoT = (v: Value) => {
   return o.transpose(v, [...Array(r - 2).keys(), r - 1, r - 2]);
 };
 /** zeros of a shape without a large constant: a scalar expanded (Expand runs on WebGPU). */
-export const zeros = (like: Value, shape: readonly number[]) => o.expand(like.graph.scalar(0, like.dtype), shape);
+export const zeros = (like: Value, shape: readonly number[]) =>
+  o.expand(like.graph.scalar(0, like.dtype), shape);
 /** dy brought back to the input's rank with the reduced axes kept as 1 (for Reduce* with keepdims=0). */
 function keepDims(c: RuleCtx, axes: number[]): Value {
   if (attrInt(c.node, 'keepdims') !== 0) return d0(c);
-  return o.reshape(d0(c), c.x[0].shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+  return o.reshape(
+    d0(c),
+    c.x[0].shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+  );
 }
 const reduceAxes = (c: RuleCtx) =>
   c.node.op === 'ReduceSum' ? constInts(c.x[1] ?? null) : (c.node.attrs.axes as number[]);
@@ -101,7 +105,13 @@ export const rules = {
   ReduceMax: (c) => {
     // ties share the gradient equally
     const axes = reduceAxes(c);
-    const yk = attrInt(c.node, 'keepdims') !== 0 ? c.y[0] : o.reshape(c.y[0], c.x[0].shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+    const yk =
+      attrInt(c.node, 'keepdims') !== 0
+        ? c.y[0]
+        : o.reshape(
+            c.y[0],
+            c.x[0].shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+          );
     const mask = o.cast(o.equal(c.x[0], yk), c.x[0].dtype);
     return [o.mul(mask, o.div(keepDims(c, axes), o.reduceSum(mask, axes)))];
   },
@@ -144,7 +154,7 @@ export const rules = {
     if (attrInt(c.node, 'axis') !== 0) throw new GraphError('Gather gradient: axis 0 only');
     const rows = idx.shape.reduce((a, b) => a * b, 1);
     const inner = x.shape.slice(1);
-    const flatIdx = o.reshape(o.cast(idx, 'int64'), [rows, 1]);
+    const flatIdx = o.cast(o.reshape(idx, [rows, 1]), 'int64'); // reshape before the cast: int64 Reshape runs on the CPU
     const upd = o.reshape(d0(c), [rows, ...inner]);
     const [dx] = x.graph.node('ScatterND', [zeros(x, x.shape), flatIdx, upd], { reduction: 'add' }, [
       { dtype: x.dtype, shape: x.shape },
@@ -159,7 +169,12 @@ export const rules = {
       throw new GraphError('GatherElements gradient: one index along the last axis only');
     }
     const n = x.shape.at(-1)!;
-    const iota = x.graph.constant(Float32Array.from({ length: n }, (_, i) => i), 'float32', [n], 'iota');
+    const iota = x.graph.constant(
+      Float32Array.from({ length: n }, (_, i) => i),
+      'float32',
+      [n],
+      'iota',
+    );
     const hot = o.cast(o.equal(o.cast(idx, 'float32'), iota), x.dtype);
     return [o.mul(hot, d0(c)), null];
   },

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toOnnx } from '../graph/onnx';
 import { readAdapter } from '../io/peft';
-import { dirSource } from '../io/source.node.ts';
+import { dirSource } from '../io/source_node';
 import { DeviceModel } from '../model/device';
 import { NEG_INF } from '../model/llama';
 import { loadModel } from '../model/weights';
-import { createNodeRuntime } from '../runtime/node.node.ts';
+import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
 import { Generator } from './generator';
 import { buildInferGraph, loraInput } from './graph';
@@ -23,10 +23,22 @@ beforeAll(async () => {
 afterAll(async () => rt?.release());
 
 /** Logits of the last position of one sequence, by a full forward pass (no cache). */
-async function fullLogits(dev: DeviceModel, ids: number[], adapter?: Awaited<ReturnType<typeof readAdapter>>) {
+async function fullLogits(
+  dev: DeviceModel,
+  ids: number[],
+  adapter?: Awaited<ReturnType<typeof readAdapter>>,
+) {
   const T = ids.length;
   const specs = adapter ? loraSpecs(dev.config, adapter.meta.targets) : [];
-  const g = buildInferGraph({ config: dev.config, weightShapes: dev.shapes, B: 1, L: T, S: 0, R: 1, lora: adapter ? { specs, rank: adapter.meta.rank } : undefined });
+  const g = buildInferGraph({
+    config: dev.config,
+    weightShapes: dev.shapes,
+    B: 1,
+    L: T,
+    S: 0,
+    R: 1,
+    lora: adapter ? { specs, rank: adapter.meta.rank } : undefined,
+  });
   const s = await rt.createSession(toOnnx(g));
   const bias = new Float32Array(T * T).fill(NEG_INF);
   for (let q = 0; q < T; q++) for (let k = 0; k <= q; k++) bias[q * T + k] = 0;
@@ -45,7 +57,11 @@ async function fullLogits(dev: DeviceModel, ids: number[], adapter?: Awaited<Ret
     for (const sp of specs) {
       const k = slotKey(sp.layer, sp.module);
       feeds[loraInput(sp, 'A')] = rt.tensor('float32', adapter.weights.A.get(k)!, [sp.in, adapter.meta.rank]);
-      feeds[loraInput(sp, 'B')] = rt.tensor('float32', adapter.weights.B.get(k)!.map((x) => x * scale), [adapter.meta.rank, sp.out]);
+      feeds[loraInput(sp, 'B')] = rt.tensor(
+        'float32',
+        adapter.weights.B.get(k)!.map((x) => x * scale),
+        [adapter.meta.rank, sp.out],
+      );
     }
   }
   const out = await s.run(feeds);
@@ -61,10 +77,17 @@ describe.each(['llama', 'qwen2', 'qwen3'])('KV-cache decode %s', (name) => {
     const dev = await DeviceModel.upload(rt, model);
     const gen = new Generator(dev);
     await gen.setAdapter({ ...adapter.meta, weights: adapter.weights });
-    const prompts = [[1, 10, 20, 30, 40, 50, 60], [1, 7, 8]];
+    const prompts = [
+      [1, 10, 20, 30, 40, 50, 60],
+      [1, 7, 8],
+    ];
     const V = model.config.vocab_size;
     const steps: Float32Array[] = [];
-    const res = await gen.generate(prompts, { maxNewTokens: 6, stopIds: [], onLogits: (_, l) => steps.push(l.slice()) });
+    const res = await gen.generate(prompts, {
+      maxNewTokens: 6,
+      stopIds: [],
+      onLogits: (_, l) => steps.push(l.slice()),
+    });
     expect(res.ids.map((r) => r.length)).toEqual([6, 6]);
     for (let b = 0; b < 2; b++) {
       for (let k = 0; k < steps.length; k++) {
@@ -81,7 +104,11 @@ describe.each(['llama', 'qwen2', 'qwen3'])('KV-cache decode %s', (name) => {
     }
     // the base model (no adapter) needs no rebuild of anything but its own graph, and differs
     await gen.setAdapter(null);
-    const base = await gen.generate([prompts[0]], { maxNewTokens: 1, stopIds: [], onLogits: (_, l) => steps.push(l.slice()) });
+    const base = await gen.generate([prompts[0]], {
+      maxNewTokens: 1,
+      stopIds: [],
+      onLogits: (_, l) => steps.push(l.slice()),
+    });
     expect(base.ids[0].length).toBe(1);
     const ref = await fullLogits(dev, prompts[0]);
     expect(Math.max(...steps.at(-1)!.map((x, i) => Math.abs(x - ref[i])))).toBeLessThan(1e-4);

@@ -69,7 +69,14 @@ export class Generator {
       const B = a.weights.B.get(k);
       if (!A || !B) throw new UserError(`the adapter has no weights for ${s.path}`);
       tensors.set(loraInput(s, 'A'), await rt.upload('float32', A, [s.in, a.rank]));
-      tensors.set(loraInput(s, 'B'), await rt.upload('float32', B.map((x) => x * scale), [a.rank, s.out]));
+      tensors.set(
+        loraInput(s, 'B'),
+        await rt.upload(
+          'float32',
+          B.map((x) => x * scale),
+          [a.rank, s.out],
+        ),
+      );
     }
     this.adapter = { key: `${a.rank}:${a.targets.join(',')}`, specs, rank: a.rank, tensors };
   }
@@ -105,7 +112,9 @@ export class Generator {
     const L = bucket(Math.max(...prompts.map((p) => p.length)), 16, 1 << 30);
     const S = bucket(L + opts.maxNewTokens, 64, 1 << 30);
     if (S > c.max_position_embeddings && L + opts.maxNewTokens > c.max_position_embeddings) {
-      throw new UserError(`prompt + new tokens (${L + opts.maxNewTokens}) exceed the model's context of ${c.max_position_embeddings}`);
+      throw new UserError(
+        `prompt + new tokens (${L + opts.maxNewTokens}) exceed the model's context of ${c.max_position_embeddings}`,
+      );
     }
     const KV = c.num_key_value_heads;
     const hd = c.head_dim;
@@ -123,7 +132,14 @@ export class Generator {
     const stop = new Set(opts.stopIds);
     const V = c.vocab_size;
 
-    const run = async (n: number, ids: Int32Array, positions: Int32Array, bias: Float32Array, write: Float32Array, rows: Int32Array) => {
+    const run = async (
+      n: number,
+      ids: Int32Array,
+      positions: Int32Array,
+      bias: Float32Array,
+      write: Float32Array,
+      rows: Int32Array,
+    ) => {
       const feeds: Record<string, RtTensor> = {
         input_ids: rt.tensor('int32', ids, [B, n]),
         position_ids: rt.tensor('int32', positions, [B, n]),
@@ -163,7 +179,14 @@ export class Generator {
           write[(b * S + t) * L + t] = 1;
         }
       }
-      let logits = await run(L, ids, positions, bias, write, Int32Array.from({ length: B }, (_, b) => b * L + L - 1));
+      let logits = await run(
+        L,
+        ids,
+        positions,
+        bias,
+        write,
+        Int32Array.from({ length: B }, (_, b) => b * L + L - 1),
+      );
       for (let step = 0; step < opts.maxNewTokens; step++) {
         opts.onLogits?.(step, logits);
         const next = new Int32Array(B);
@@ -193,7 +216,14 @@ export class Generator {
           for (let s = pad[b]; s <= slot; s++) db[b * S + s] = 0;
           dw[b * S + slot] = 1;
         }
-        logits = await run(1, next, pos, db, dw, Int32Array.from({ length: B }, (_, b) => b));
+        logits = await run(
+          1,
+          next,
+          pos,
+          db,
+          dw,
+          Int32Array.from({ length: B }, (_, b) => b),
+        );
       }
     } finally {
       for (const t of Object.values(past)) rt.dispose(t);

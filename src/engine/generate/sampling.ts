@@ -21,10 +21,16 @@ export function argmax(x: ArrayLike<number>): number {
   return best;
 }
 
-export function sampleToken(logits: Float32Array, seen: Iterable<number>, opts: SamplingOptions, rng: Rng): number {
+export function sampleToken(
+  logits: Float32Array,
+  seen: Iterable<number>,
+  opts: SamplingOptions,
+  rng: Rng,
+): number {
   const z = Float64Array.from(logits);
   if (opts.repetitionPenalty !== 1) {
-    for (const id of new Set(seen)) z[id] = z[id] < 0 ? z[id] * opts.repetitionPenalty : z[id] / opts.repetitionPenalty;
+    for (const id of new Set(seen))
+      z[id] = z[id] < 0 ? z[id] * opts.repetitionPenalty : z[id] / opts.repetitionPenalty;
   }
   if (!(opts.temperature > 0)) return argmax(z);
   let idx = Array.from(z.keys()).sort((a, b) => z[b] - z[a]);

@@ -88,7 +88,10 @@ export class Graph {
 
   /** A constant (ONNX initializer). */
   constant(data: TypedData, dtype: DType, shape: Shape, hint = 'const'): Value {
-    check(data.length === size(shape), () => `constant ${hint}: ${data.length} values for shape ${shapeStr(shape)}`);
+    check(
+      data.length === size(shape),
+      () => `constant ${hint}: ${data.length} values for shape ${shapeStr(shape)}`,
+    );
     const v = this.newValue(dtype, shape, this.autoName(hint), { data });
     this.constants.push(v);
     return v;
@@ -122,7 +125,13 @@ export class Graph {
     const outputs: Value[] = [];
     const node: Node = { id: nextId++, op, domain, inputs, attrs, outputs };
     outs.forEach((o, index) =>
-      outputs.push(this.newValue(o.dtype, o.shape, this.autoName(op.toLowerCase()), { producer: node, index, noGrad: o.noGrad })),
+      outputs.push(
+        this.newValue(o.dtype, o.shape, this.autoName(op.toLowerCase()), {
+          producer: node,
+          index,
+          noGrad: o.noGrad,
+        }),
+      ),
     );
     this.nodes.push(node);
     return outputs;

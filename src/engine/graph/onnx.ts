@@ -17,7 +17,9 @@ const schema = {
             graph: { type: 'GraphProto', id: 7 },
           },
         },
-        OperatorSetIdProto: { fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } } },
+        OperatorSetIdProto: {
+          fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } },
+        },
         GraphProto: {
           fields: {
             node: { rule: 'repeated', type: 'NodeProto', id: 1 },
@@ -59,7 +61,9 @@ const schema = {
         },
         ValueInfoProto: { fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 } } },
         TypeProto: { fields: { tensorType: { type: 'TensorTypeProto', id: 1 } } },
-        TensorTypeProto: { fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } } },
+        TensorTypeProto: {
+          fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } },
+        },
         TensorShapeProto: { fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } } },
         Dimension: { fields: { dimValue: { type: 'int64', id: 1 }, dimParam: { type: 'string', id: 2 } } },
       },
@@ -75,7 +79,8 @@ const utf8 = new TextEncoder();
 const FLOAT = 1, INT = 2, STRING = 3, INTS = 7, STRINGS = 8; // prettier-ignore
 
 function attribute(name: string, v: AttrValue) {
-  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: INT, i: v } : { name, type: FLOAT, f: v };
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? { name, type: INT, i: v } : { name, type: FLOAT, f: v };
   if (typeof v === 'string') return { name, type: STRING, s: utf8.encode(v) };
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
     return { name, type: STRINGS, strings: v.map((x) => utf8.encode(x as string)) };
@@ -86,7 +91,9 @@ function attribute(name: string, v: AttrValue) {
 
 const valueInfo = (v: Value) => ({
   name: v.name,
-  type: { tensorType: { elemType: onnxDtype(v.dtype), shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
+  type: {
+    tensorType: { elemType: onnxDtype(v.dtype), shape: { dim: v.shape.map((d) => ({ dimValue: d })) } },
+  },
 });
 
 /** Nodes and constants that some graph output depends on, in topological (creation) order. */
@@ -103,7 +110,10 @@ export function live(graph: Graph): { nodes: Node[]; constants: Value[] } {
       for (const x of v.producer.inputs) if (x) stack.push(x);
     }
   }
-  return { nodes: graph.nodes.filter((n) => needed.has(n)), constants: graph.constants.filter((c) => usedValues.has(c)) };
+  return {
+    nodes: graph.nodes.filter((n) => needed.has(n)),
+    constants: graph.constants.filter((c) => usedValues.has(c)),
+  };
 }
 
 /** Returns the graph as ONNX model bytes (dead nodes and constants dropped). */
@@ -111,7 +121,8 @@ export function toOnnx(graph: Graph): Uint8Array {
   check(graph.outputs.length > 0, 'graph has no outputs');
   const { nodes, constants } = live(graph);
   const opsetImport = [{ domain: '', version: graph.opset }];
-  if (graph.nodes.some((n) => n.domain === 'com.microsoft')) opsetImport.push({ domain: 'com.microsoft', version: 1 });
+  if (graph.nodes.some((n) => n.domain === 'com.microsoft'))
+    opsetImport.push({ domain: 'com.microsoft', version: 1 });
   const msg = ModelProto.fromObject({
     irVersion: 8,
     producerName: 'lora-studio',

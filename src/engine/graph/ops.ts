@@ -3,14 +3,22 @@
 import { check, shapeStr, size, typedOf, type Attrs, type DType, type Shape, type Value } from './ir';
 
 const g = (x: Value) => x.graph;
-const one = (x: Value, op: string, ins: (Value | null)[], attrs: Attrs, dtype: DType, shape: Shape, domain = '') =>
-  g(x).node(op, ins, attrs, [{ dtype, shape }], domain)[0];
+const one = (
+  x: Value,
+  op: string,
+  ins: (Value | null)[],
+  attrs: Attrs,
+  dtype: DType,
+  shape: Shape,
+  domain = '',
+) => g(x).node(op, ins, attrs, [{ dtype, shape }], domain)[0];
 const norm = (axis: number, rank: number) => {
   const a = axis < 0 ? axis + rank : axis;
   check(a >= 0 && a < Math.max(rank, 1), `axis ${axis} out of range for rank ${rank}`);
   return a;
 };
-export const int64 = (x: Value, xs: readonly number[]) => g(x).constant(typedOf('int64', xs), 'int64', [xs.length], 'i64');
+export const int64 = (x: Value, xs: readonly number[]) =>
+  g(x).constant(typedOf('int64', xs), 'int64', [xs.length], 'i64');
 
 export function broadcastShapes(a: Shape, b: Shape): number[] {
   const n = Math.max(a.length, b.length);
@@ -41,7 +49,14 @@ export const greater = (a: Value, b: Value | number) => binary('Greater', a, lif
 
 export function where(cond: Value, a: Value, b: Value): Value {
   check(cond.dtype === 'bool' && a.dtype === b.dtype, 'Where: bool condition and equal branch dtypes');
-  return one(a, 'Where', [cond, a, b], {}, a.dtype, broadcastShapes(cond.shape, broadcastShapes(a.shape, b.shape)));
+  return one(
+    a,
+    'Where',
+    [cond, a, b],
+    {},
+    a.dtype,
+    broadcastShapes(cond.shape, broadcastShapes(a.shape, b.shape)),
+  );
 }
 
 const unary = (op: string) => (x: Value) => one(x, op, [x], {}, x.dtype, x.shape);
@@ -55,9 +70,11 @@ export const tanh = unary('Tanh');
 export const identity = unary('Identity');
 
 /** Identity through which no gradient flows. */
-export const stopGradient = (x: Value) => g(x).node('Identity', [x], {}, [{ dtype: x.dtype, shape: x.shape, noGrad: true }])[0];
+export const stopGradient = (x: Value) =>
+  g(x).node('Identity', [x], {}, [{ dtype: x.dtype, shape: x.shape, noGrad: true }])[0];
 
-export const cast = (x: Value, to: DType) => (x.dtype === to ? x : one(x, 'Cast', [x], { to: onnxDtype(to) }, to, x.shape));
+export const cast = (x: Value, to: DType) =>
+  x.dtype === to ? x : one(x, 'Cast', [x], { to: onnxDtype(to) }, to, x.shape);
 
 export function onnxDtype(d: DType): number {
   return { float32: 1, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 }[d];
@@ -91,25 +108,57 @@ export function softmax(x: Value, axis = -1): Value {
 function reducedShape(x: Value, axes: number[], keepdims: boolean): number[] {
   return x.shape.flatMap((d, i) => (axes.includes(i) ? (keepdims ? [1] : []) : [d]));
 }
-const normAxes = (x: Value, axes: readonly number[]) => [...new Set(axes.map((a) => norm(a, x.shape.length)))].sort();
+const normAxes = (x: Value, axes: readonly number[]) =>
+  [...new Set(axes.map((a) => norm(a, x.shape.length)))].sort();
 
 export function reduceSum(x: Value, axes: readonly number[], keepdims = true): Value {
   const ax = normAxes(x, axes);
   if (ax.length === 0) return x;
-  return one(x, 'ReduceSum', [x, int64(x, ax)], { keepdims: keepdims ? 1 : 0 }, x.dtype, reducedShape(x, ax, keepdims));
+  return one(
+    x,
+    'ReduceSum',
+    [x, int64(x, ax)],
+    { keepdims: keepdims ? 1 : 0 },
+    x.dtype,
+    reducedShape(x, ax, keepdims),
+  );
 }
 export function reduceMean(x: Value, axes: readonly number[], keepdims = true): Value {
   const ax = normAxes(x, axes);
-  return one(x, 'ReduceMean', [x], { axes: ax, keepdims: keepdims ? 1 : 0 }, x.dtype, reducedShape(x, ax, keepdims));
+  return one(
+    x,
+    'ReduceMean',
+    [x],
+    { axes: ax, keepdims: keepdims ? 1 : 0 },
+    x.dtype,
+    reducedShape(x, ax, keepdims),
+  );
 }
 export function reduceMax(x: Value, axes: readonly number[], keepdims = true): Value {
   const ax = normAxes(x, axes);
-  return one(x, 'ReduceMax', [x], { axes: ax, keepdims: keepdims ? 1 : 0 }, x.dtype, reducedShape(x, ax, keepdims));
+  return one(
+    x,
+    'ReduceMax',
+    [x],
+    { axes: ax, keepdims: keepdims ? 1 : 0 },
+    x.dtype,
+    reducedShape(x, ax, keepdims),
+  );
 }
 
 export function transpose(x: Value, perm: readonly number[]): Value {
-  check(perm.length === x.shape.length && [...perm].sort().every((p, i) => p === i), `Transpose: bad perm ${perm}`);
-  return one(x, 'Transpose', [x], { perm: [...perm] }, x.dtype, perm.map((p) => x.shape[p]));
+  check(
+    perm.length === x.shape.length && [...perm].sort().every((p, i) => p === i),
+    `Transpose: bad perm ${perm}`,
+  );
+  return one(
+    x,
+    'Transpose',
+    [x],
+    { perm: [...perm] },
+    x.dtype,
+    perm.map((p) => x.shape[p]),
+  );
 }
 
 /** Reshape to a fully concrete shape (one -1 allowed). */
@@ -118,7 +167,10 @@ export function reshape(x: Value, shape: readonly number[]): Value {
   const out = [...shape];
   const inferred = shape.indexOf(-1);
   if (inferred >= 0) out[inferred] = size(x.shape) / size(known);
-  check(size(out) === size(x.shape) && out.every(Number.isInteger), () => `Reshape ${shapeStr(x.shape)} → ${shapeStr(shape)}`);
+  check(
+    size(out) === size(x.shape) && out.every(Number.isInteger),
+    () => `Reshape ${shapeStr(x.shape)} → ${shapeStr(shape)}`,
+  );
   if (out.length === x.shape.length && out.every((d, i) => d === x.shape[i])) return x;
   return one(x, 'Reshape', [x, int64(x, out)], {}, x.dtype, out);
 }
@@ -136,7 +188,10 @@ export function concat(xs: readonly Value[], axis: number): Value {
   const out = [...xs[0].shape];
   out[a] = 0;
   for (const x of xs) {
-    check(x.shape.length === out.length && x.shape.every((d, i) => i === a || d === out[i]), 'Concat: shape mismatch');
+    check(
+      x.shape.length === out.length && x.shape.every((d, i) => i === a || d === out[i]),
+      'Concat: shape mismatch',
+    );
     out[a] += x.shape[a];
   }
   return one(xs[0], 'Concat', [...xs], { axis: a }, xs[0].dtype, out);

@@ -40,8 +40,10 @@ function parseAdapterConfig(json: unknown): AdapterMeta {
   for (const k of ['rank_pattern', 'alpha_pattern'] as const) {
     if (c[k] && typeof c[k] === 'object' && Object.keys(c[k] as object).length) fail(`${k} is not supported`);
   }
-  if (c.layers_to_transform !== undefined && c.layers_to_transform !== null) fail('layers_to_transform is not supported');
-  if (c.bias !== undefined && c.bias !== 'none') fail(`bias "${String(c.bias)}" is not supported (only "none")`);
+  if (c.layers_to_transform !== undefined && c.layers_to_transform !== null)
+    fail('layers_to_transform is not supported');
+  if (c.bias !== undefined && c.bias !== 'none')
+    fail(`bias "${String(c.bias)}" is not supported (only "none")`);
   const r = c.r;
   if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0) fail('r must be a positive integer');
   const alpha = c.lora_alpha ?? r;
@@ -51,7 +53,8 @@ function parseAdapterConfig(json: unknown): AdapterMeta {
   if (tm === 'all-linear') targets = [...ALL_LINEAR];
   else if (Array.isArray(tm) && tm.every((t) => typeof t === 'string')) {
     const bad = tm.filter((t) => !(ALL_LINEAR as readonly string[]).includes(t));
-    if (bad.length) fail(`LoRA on ${bad.join(', ')} is not supported; supported targets: ${ALL_LINEAR.join(', ')}`);
+    if (bad.length)
+      fail(`LoRA on ${bad.join(', ')} is not supported; supported targets: ${ALL_LINEAR.join(', ')}`);
     targets = ALL_LINEAR.filter((t) => tm.includes(t));
   } else {
     targets = fail('target_modules must be a list of module names or "all-linear"');
@@ -77,7 +80,10 @@ export async function readAdapter(src: FileSource, base: ModelConfig): Promise<A
   }
   const meta = parseAdapterConfig(json);
   if (!(await src.has(WEIGHTS))) {
-    throw new UserError(`no ${WEIGHTS} (adapter_model.bin pickles are not read; save with safetensors)`, src.label);
+    throw new UserError(
+      `no ${WEIGHTS} (adapter_model.bin pickles are not read; save with safetensors)`,
+      src.label,
+    );
   }
   const bytes = await src.bytes(WEIGHTS);
   const header = parseHeader(bytes, WEIGHTS);
@@ -85,12 +91,16 @@ export async function readAdapter(src: FileSource, base: ModelConfig): Promise<A
   const tensors = new Map<string, Float32Array>();
   const expected = new Set<string>();
   for (const s of specs) {
-    for (const [which, shape] of [['A', [meta.rank, s.in]], ['B', [s.out, meta.rank]]] as const) {
+    for (const [which, shape] of [
+      ['A', [meta.rank, s.in]],
+      ['B', [s.out, meta.rank]],
+    ] as const) {
       const key = peftKey(s, which);
       expected.add(key);
       // PEFT also writes keys without the adapter name; some tools add ".default"
       const entry = header.entries.get(key) ?? header.entries.get(key.replace('.weight', '.default.weight'));
-      if (!entry) throw new UserError(`missing tensor ${key}: the adapter does not fit this base model`, WEIGHTS);
+      if (!entry)
+        throw new UserError(`missing tensor ${key}: the adapter does not fit this base model`, WEIGHTS);
       if (entry.shape.length !== 2 || entry.shape[0] !== shape[0] || entry.shape[1] !== shape[1]) {
         throw new UserError(
           `${key} has shape [${entry.shape}] but the base model needs [${shape}]: the adapter was trained for another base`,
@@ -100,7 +110,9 @@ export async function readAdapter(src: FileSource, base: ModelConfig): Promise<A
       tensors.set(key, readFloat32(bytes, entry, WEIGHTS, key));
     }
   }
-  const extra = [...header.entries.keys()].filter((k) => !expected.has(k) && !expected.has(k.replace('.default.weight', '.weight')));
+  const extra = [...header.entries.keys()].filter(
+    (k) => !expected.has(k) && !expected.has(k.replace('.default.weight', '.weight')),
+  );
   if (extra.length) {
     throw new UserError(
       `unexpected tensor ${extra[0]}${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''}: only LoRA A/B of ${meta.targets.join(', ')} in ${base.num_hidden_layers} layers are supported`,
@@ -115,7 +127,10 @@ export function writeAdapter(base: ModelConfig, adapter: Adapter): Record<string
   const { meta } = adapter;
   const specs = loraSpecs(base, meta.targets);
   const tensors = Object.fromEntries(
-    Object.entries(toPeft(specs, meta.rank, adapter.weights)).map(([k, t]) => [k, { dtype: 'F32' as const, ...t }]),
+    Object.entries(toPeft(specs, meta.rank, adapter.weights)).map(([k, t]) => [
+      k,
+      { dtype: 'F32' as const, ...t },
+    ]),
   );
   const config = {
     peft_type: 'LORA',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../errors';
 import { hubSource, memorySource } from './source';
-import { dirSource } from './source.node';
+import { dirSource } from './source_node';
 
 const big = new Uint8Array(300_000).map((_, i) => i % 251);
 /** Byte equality without a slow element-by-element deep compare. */

@@ -42,7 +42,10 @@ export class DeviceModel {
     if (!r) {
       const { cos, sin } = ropeTables(this.config, n);
       const hd = this.config.head_dim;
-      r = Promise.all([this.rt.upload('float32', cos, [n, hd]), this.rt.upload('float32', sin, [n, hd])]).then(([c, s]) => ({ cos: c, sin: s }));
+      r = Promise.all([
+        this.rt.upload('float32', cos, [n, hd]),
+        this.rt.upload('float32', sin, [n, hd]),
+      ]).then(([c, s]) => ({ cos: c, sin: s }));
       this.rope.set(n, r);
     }
     return r;

@@ -83,7 +83,12 @@ function writeCache(cache: Value, write: Value, fresh: Value): Value {
 export function attentionBias(segments: Value): Value {
   const g = segments.graph;
   const [B, T] = segments.shape;
-  const iota = g.constant(Float32Array.from({ length: T }, (_, i) => i), 'float32', [T], 'iota_t');
+  const iota = g.constant(
+    Float32Array.from({ length: T }, (_, i) => i),
+    'float32',
+    [T],
+    'iota_t',
+  );
   const future = o.greater(o.reshape(iota, [1, T]), o.reshape(iota, [T, 1])); // (T, T): key after query
   const causal = o.where(future, g.scalar(NEG_INF), g.scalar(0)); // (T, T)
   const same = o.equal(o.reshape(segments, [B, 1, 1, T, 1]), o.reshape(segments, [B, 1, 1, 1, T])); // (B,1,1,T,T)
@@ -100,7 +105,15 @@ export function ropeAt(cosTable: Value, sinTable: Value, positions: Value): { co
   };
 }
 
-function attention(c: ModelConfig, x: Value, w: Map<string, Value>, i: number, d: Dims, ctx: AttnContext, lora?: LoraGraph) {
+function attention(
+  c: ModelConfig,
+  x: Value,
+  w: Map<string, Value>,
+  i: number,
+  d: Dims,
+  ctx: AttnContext,
+  lora?: LoraGraph,
+) {
   const { B, T } = d;
   const H = c.num_attention_heads;
   const KV = c.num_key_value_heads;
@@ -143,15 +156,34 @@ function mlp(x: Value, w: Map<string, Value>, i: number, lora?: LoraGraph) {
  * Embedding and all decoder layers; returns the residual stream before the final norm.
  * ids: (B, T) int32 → (B·T, D)
  */
-export function decoder(c: ModelConfig, w: Map<string, Value>, ids: Value, ctx: AttnContext, lora?: LoraGraph): Value {
+export function decoder(
+  c: ModelConfig,
+  w: Map<string, Value>,
+  ids: Value,
+  ctx: AttnContext,
+  lora?: LoraGraph,
+): Value {
   const [B, T] = ids.shape;
   const D = c.hidden_size;
   let h = o.reshape(o.gather(w.get('model.embed_tokens.weight')!, ids), [B * T, D]); // (B·T, D)
   for (let i = 0; i < c.num_hidden_layers; i++) {
     h = h.graph.scope(`layer${i}`, () => {
-      const a = attention(c, o.rmsNorm(h, w.get(`model.layers.${i}.input_layernorm.weight`)!, c.rms_norm_eps), w, i, { B, T }, ctx, lora);
+      const a = attention(
+        c,
+        o.rmsNorm(h, w.get(`model.layers.${i}.input_layernorm.weight`)!, c.rms_norm_eps),
+        w,
+        i,
+        { B, T },
+        ctx,
+        lora,
+      );
       const h1 = o.add(h, a);
-      const m = mlp(o.rmsNorm(h1, w.get(`model.layers.${i}.post_attention_layernorm.weight`)!, c.rms_norm_eps), w, i, lora);
+      const m = mlp(
+        o.rmsNorm(h1, w.get(`model.layers.${i}.post_attention_layernorm.weight`)!, c.rms_norm_eps),
+        w,
+        i,
+        lora,
+      );
       return o.add(h1, m); // (B·T, D)
     });
   }

@@ -56,7 +56,8 @@ export const modulePath = (layer: number, module: TargetModule) =>
 export function loraSpecs(c: ModelConfig, targets: readonly TargetModule[]): LoraSpec[] {
   const specs: LoraSpec[] = [];
   for (let layer = 0; layer < c.num_hidden_layers; layer++) {
-    for (const module of targets) specs.push({ layer, module, ...moduleDims(c, module), path: modulePath(layer, module) });
+    for (const module of targets)
+      specs.push({ layer, module, ...moduleDims(c, module), path: modulePath(layer, module) });
   }
   return specs;
 }
@@ -70,7 +71,8 @@ export function initLora(specs: LoraSpec[], rank: number, seed: number): LoraWei
     const bound = 1 / Math.sqrt(s.in);
     const a = new Float32Array(s.in * rank);
     // draw in PEFT's [r, in] order, store transposed as [in, r]
-    for (let r = 0; r < rank; r++) for (let i = 0; i < s.in; i++) a[i * rank + r] = (rng.uniform() * 2 - 1) * bound;
+    for (let r = 0; r < rank; r++)
+      for (let i = 0; i < s.in; i++) a[i * rank + r] = (rng.uniform() * 2 - 1) * bound;
     A.set(slotKey(s.layer, s.module), a);
     B.set(slotKey(s.layer, s.module), new Float32Array(rank * s.out));
   }

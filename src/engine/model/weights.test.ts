@@ -8,7 +8,7 @@ import { UserError } from '../errors';
 import { bf16ToF32, f32ToBf16 } from '../io/dtype';
 import { writeSafetensors, type StWriteTensor } from '../io/safetensors';
 import { memorySource } from '../io/source';
-import { dirSource } from '../io/source.node';
+import { dirSource } from '../io/source_node';
 import { parseConfig } from './config';
 import { expectedWeights, loadModel, type LoadedModel } from './weights';
 

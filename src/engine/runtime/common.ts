@@ -73,7 +73,11 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
 
   async function createSession(model: Uint8Array, opts: SessionOptions = {}): Promise<Session> {
     alive();
-    const o = { ...opts, strict: opts.strict ?? cfg.strict ?? false, graphCapture: !!(opts.graphCapture && device) };
+    const o = {
+      ...opts,
+      strict: opts.strict ?? cfg.strict ?? false,
+      graphCapture: !!(opts.graphCapture && device),
+    };
     const s = await queue.run(() => ort.InferenceSession.create(model, cfg.sessionOptions(o)));
     const keep = new Set(device ? o.keepOnDevice : []);
     const bad = (o.keepOnDevice ?? []).filter((k) => !s.outputNames.includes(k));
@@ -135,7 +139,13 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
 
     async read(t) {
       const x = own(t, 'read');
-      if (x.location === 'cpu') return x.ort.data as TensorData;
+      if (x.location === 'cpu') {
+        const d = x.ort.data as TensorData;
+        // Where Float16Array exists ORT hands float16 back as one; the engine speaks Uint16Array bits.
+        return x.dtype === 'float16' && !(d instanceof Uint16Array)
+          ? new Uint16Array(d.buffer, d.byteOffset, d.length)
+          : d;
+      }
       // Our own download: ORT's getData() would turn the tensor into a host tensor.
       return queue.run(() => downloadTensor(device!, x.ort));
     },

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Graph } from '../graph/ir';
 import { toOnnx } from '../graph/onnx';
 import * as op from '../graph/ops';
-import { createNodeRuntime } from './node.node';
+import { createNodeRuntime } from './node_node';
 import type { Runtime, TensorData } from './types';
 
 const GPU_TIMEOUT = 120_000;
@@ -116,11 +116,34 @@ describe('runtime', () => {
     }
   });
 
-  it('cpu output is right', () => {
-    for (let i = 0; i < 4; i++) expect(reference.r[i]).toBeCloseTo(1, 6);
-    // mixed[i][j] = cat[i][2 + j] + r[i]; cat rows 0-1 are the transposed leaky-relu, rows 2-3 twice that.
-    const p = reference.p;
-    expect(p.length).toBe(20);
+  it('cpu output matches a plain JS evaluation', () => {
+    const [x, w, b] = [rand(24, 1), rand(30, 2), rand(5, 9)];
+    const h = Array.from({ length: 4 }, (_, i) =>
+      Array.from(
+        { length: 5 },
+        (_, j) => b[j] + [0, 1, 2, 3, 4, 5].reduce((a, k) => a + x[i * 6 + k] * w[k * 5 + j], 0),
+      ),
+    );
+    const p = h.flatMap((row) => {
+      const e = row.map((v) => Math.exp(v - Math.max(...row)));
+      return e.map((v) => v / e.reduce((a, c) => a + c, 0));
+    });
+    const leakyT = [0, 1, 2, 3, 4].flatMap((j) => h.map((row) => (row[j] > 0 ? row[j] : 0.1 * row[j]))); // (5, 4) flat
+    const cat = [0, 1, 2, 3].map((i) =>
+      leakyT.slice((i % 2) * 10, (i % 2) * 10 + 10).map((v) => (i < 2 ? v : 2 * v)),
+    );
+    expectClose(reference.p, Float32Array.from(p));
+    expectClose(reference.r, new Float32Array(4).fill(1));
+    expectClose(reference.rows, Float32Array.from([...h[3], ...h[0], ...h[3]]));
+    expectClose(
+      reference.picked,
+      Float32Array.from([h[0][4], h[0][0], h[1][1], h[1][1], h[2][2], h[2][3], h[3][0], h[3][4]]),
+    );
+    expectClose(
+      reference.mixed,
+      Float32Array.from(cat.flatMap((row) => row.slice(2, 7).map((v) => v + 1))),
+      1e-5,
+    );
   });
 
   it('wasm matches cpu', async () => {
@@ -149,9 +172,10 @@ describe('runtime', () => {
         const xt = await rt.upload('float32', x, [n]);
         let s = await rt.upload('float32', s0, [n]);
         for (let i = 0; i < 3; i++) {
-          const out = await sess.run({ s, x: xt });
+          const pending = sess.run({ s, x: xt });
+          rt.dispose(s); // freed only after the run queued before it
+          const out = await pending;
           expect(out.s_new.location).toBe(rt.info.backend === 'webgpu' ? 'gpu' : 'cpu');
-          rt.dispose(s);
           s = out.s_new;
         }
         const first = await rt.read(s);
@@ -162,7 +186,8 @@ describe('runtime', () => {
         rt.dispose(again.s_new);
         const old = await rt.upload('float32', s0, [n]);
         rt.dispose(old);
-        if (rt.info.backend === 'webgpu') await expect(sess.run({ s: old, x: xt })).rejects.toThrow(/disposed/);
+        await expect(sess.run({ s: old, x: xt })).rejects.toThrow(/disposed/);
+        await expect(rt.read(old)).rejects.toThrow(/disposed/);
         rt.dispose(s);
         rt.dispose(xt);
         await sess.release();
@@ -186,22 +211,24 @@ describe('runtime', () => {
       g.output(next, 's_new');
       g.output(op.reduceSum(next, [0], false), 'total');
       const sess = await gpu.createSession(toOnnx(g), { keepOnDevice: ['s_new'], graphCapture: true });
-      let st = await gpu.upload('float32', new Float32Array(n), [n]);
+      const s0 = await gpu.upload('float32', new Float32Array(n), [n]);
+      let st = s0;
       const seen: number[] = [];
-      const outs = [];
+      const outs = [s0];
       for (let i = 0; i < 4; i++) {
         // x alternates between a GPU tensor and a host tensor: both must reach the captured graph.
         const xv = new Float32Array(n).fill(i + 1);
         const xt = i % 2 ? gpu.tensor('float32', xv, [n]) : await gpu.upload('float32', xv, [n]);
         const out = await sess.run({ s: st, x: xt });
+        gpu.dispose(xt);
         expect(out.total.location).toBe('cpu');
-        seen.push((await gpu.read(out.s_new))[0], (await gpu.read(out.total))[0]);
+        seen.push(Number((await gpu.read(out.s_new))[0]), Number((await gpu.read(out.total))[0]));
         outs.push(out.s_new);
         st = out.s_new;
       }
       // s: 0 → 1 → 2.5 → 4.25 → 6.125; every returned state kept its own value.
       expect(seen).toEqual([1, 8, 2.5, 20, 4.25, 34, 6.125, 49]);
-      expect((await gpu.read(outs[0]))[0]).toBe(1);
+      expect((await gpu.read(outs[1]))[0]).toBe(1);
       for (const t of outs) gpu.dispose(t);
       await sess.release();
     },

@@ -14,10 +14,19 @@ export interface GpuBuffer {
 export interface GpuDevice {
   readonly limits: object;
   readonly features: { has(name: string): boolean };
-  readonly queue: { submit(buffers: unknown[]): void; writeBuffer(b: GpuBuffer, offset: number, data: Uint8Array): void };
+  readonly queue: {
+    submit(buffers: unknown[]): void;
+    writeBuffer(b: GpuBuffer, offset: number, data: Uint8Array): void;
+  };
   createBuffer(desc: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBuffer;
   createCommandEncoder(): {
-    copyBufferToBuffer(src: GpuBuffer, srcOffset: number, dst: GpuBuffer, dstOffset: number, size: number): void;
+    copyBufferToBuffer(
+      src: GpuBuffer,
+      srcOffset: number,
+      dst: GpuBuffer,
+      dstOffset: number,
+      size: number,
+    ): void;
     finish(): unknown;
   };
   destroy(): void;
@@ -27,7 +36,10 @@ export interface GpuAdapter {
   readonly features: { has(name: string): boolean };
   readonly info?: { vendor?: string; architecture?: string; description?: string; device?: string };
   readonly isFallbackAdapter?: boolean;
-  requestDevice(desc: { requiredFeatures?: string[]; requiredLimits?: Record<string, number> }): Promise<GpuDevice>;
+  requestDevice(desc: {
+    requiredFeatures?: string[];
+    requiredLimits?: Record<string, number>;
+  }): Promise<GpuDevice>;
 }
 export interface Gpu {
   requestAdapter(opts?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GpuAdapter | null>;
@@ -89,15 +101,25 @@ export function webgpuSessionOptions(device: GpuDevice, opts: SessionOptions): O
     executionProviders: [{ name: 'webgpu', device } as OrtSession.ExecutionProviderConfig],
   };
   const keep = opts.keepOnDevice ?? [];
-  // Graph capture needs every output on the GPU; CapturedIo brings the others back.
-  if (opts.graphCapture) o.preferredOutputLocation = 'gpu-buffer';
-  else if (keep.length) o.preferredOutputLocation = Object.fromEntries(keep.map((k) => [k, 'gpu-buffer' as const]));
-  if (opts.graphCapture) o.enableGraphCapture = true;
+  if (opts.graphCapture) {
+    // Graph capture needs every output on the GPU; CapturedIo brings the others back.
+    o.enableGraphCapture = true;
+    o.preferredOutputLocation = 'gpu-buffer';
+  } else if (keep.length) {
+    o.preferredOutputLocation = Object.fromEntries(keep.map((k) => [k, 'gpu-buffer' as const]));
+  }
   if (opts.strict) o.extra = { session: { disable_cpu_ep_fallback: '1' } };
   return o;
 }
 
-export const BYTES: Record<DType, number> = { float32: 4, float16: 2, float64: 8, int32: 4, int64: 8, bool: 1 };
+export const BYTES: Record<DType, number> = {
+  float32: 4,
+  float16: 2,
+  float64: 8,
+  int32: 4,
+  int64: 8,
+  bool: 1,
+};
 const ARRAY: Record<DType, new (b: ArrayBuffer) => TensorData> = {
   float32: Float32Array,
   float16: Uint16Array,
@@ -140,11 +162,22 @@ export async function downloadTensor(device: GpuDevice, t: OrtTensor): Promise<T
 }
 
 type Ort = { Tensor: typeof OrtTensor };
-const gpuTensor = (ort: Ort, buffer: GpuBuffer, dtype: DType, dims: readonly number[], dispose?: () => void) =>
-  ort.Tensor.fromGpuBuffer(buffer as never, { dataType: dtype as 'float32', dims, dispose });
+const gpuTensor = (
+  ort: Ort,
+  buffer: GpuBuffer,
+  dtype: DType,
+  dims: readonly number[],
+  dispose?: () => void,
+) => ort.Tensor.fromGpuBuffer(buffer as never, { dataType: dtype as 'float32', dims, dispose });
 
 /** A GPU tensor holding a copy of `data`, freed by Tensor.dispose(). */
-export function uploadTensor(ort: Ort, device: GpuDevice, dtype: DType, data: TensorData, dims: readonly number[]) {
+export function uploadTensor(
+  ort: Ort,
+  device: GpuDevice,
+  dtype: DType,
+  data: TensorData,
+  dims: readonly number[],
+) {
   const buffer = createStorageBuffer(device, data.byteLength, data);
   return gpuTensor(ort, buffer, dtype, dims, () => buffer.destroy());
 }
@@ -173,7 +206,8 @@ export class CapturedIo {
         slot = { buffer, tensor: gpuTensor(this.ort, buffer, dtype, t.dims), dims: `${dtype}${t.dims}` };
         this.slots.set(name, slot);
       }
-      if (slot.dims !== `${dtype}${t.dims}`) throw new Error(`graph capture: input ${name} changed dtype or shape`);
+      if (slot.dims !== `${dtype}${t.dims}`)
+        throw new Error(`graph capture: input ${name} changed dtype or shape`);
       if (t.location === 'gpu-buffer') {
         enc.copyBufferToBuffer(t.gpuBuffer as unknown as GpuBuffer, 0, slot.buffer, 0, align4(bytes));
       } else {
@@ -189,7 +223,10 @@ export class CapturedIo {
   }
 
   /** Fresh copies of the captured outputs: on the GPU for `keep`, on the host for the others. */
-  async collect(outs: Record<string, OrtTensor>, keep: ReadonlySet<string>): Promise<Record<string, OrtTensor>> {
+  async collect(
+    outs: Record<string, OrtTensor>,
+    keep: ReadonlySet<string>,
+  ): Promise<Record<string, OrtTensor>> {
     const res: Record<string, OrtTensor> = {};
     const enc = this.device.createCommandEncoder();
     for (const [name, t] of Object.entries(outs)) {
@@ -202,7 +239,8 @@ export class CapturedIo {
     }
     this.device.queue.submit([enc.finish()]);
     for (const [name, t] of Object.entries(outs)) {
-      if (!keep.has(name)) res[name] = new this.ort.Tensor(t.type, await downloadTensor(this.device, t), t.dims);
+      if (!keep.has(name))
+        res[name] = new this.ort.Tensor(t.type, await downloadTensor(this.device, t), t.dims);
     }
     return res;
   }

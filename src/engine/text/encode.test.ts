@@ -7,7 +7,7 @@ import { IGNORE_INDEX, type Row } from '../../data/rows';
 import { countTrained, encodeChatPrompt, encodeDataset, encodeRow, type EncodeContext } from './encode';
 import { defaultTemplateKwargs, pickChatTemplate } from './template';
 import type { TextTokenizer } from './tokenizer';
-import { llama2, qwen3 } from './test-tokenizers.node';
+import { llama2, qwen3 } from './test-tokenizers_node';
 
 const rowsOf = (...rows: object[]): Row[] =>
   parseDatasetStrict(rows.map((r) => JSON.stringify(r)).join('\n'), 'data.jsonl');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../errors';
 import type { Message } from '../../data/rows';
 import { defaultTemplateKwargs, pickChatTemplate, renderChat } from './template';
-import { qwen3 } from './test-tokenizers.node';
+import { qwen3 } from './test-tokenizers_node';
 
 const chat: Message[] = [
   { role: 'system', content: 'You are terse.' },

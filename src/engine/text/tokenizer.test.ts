@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../errors';
 import { createDecodeStream, loadTokenizer } from './tokenizer';
-import { llama2, qwen3 } from './test-tokenizers.node';
+import { llama2, qwen3 } from './test-tokenizers_node';
 
 const samples = [
   'Hello world',

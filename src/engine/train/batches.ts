@@ -74,7 +74,12 @@ export function makeMicroBatch(rows: Example[][], B: number, maxLen: number): Mi
 }
 
 /** Groups examples into micro-batches of B sequences, packing greedily when asked. */
-export function planMicroBatches(examples: Example[], B: number, maxLen: number, packing: boolean): Example[][][] {
+export function planMicroBatches(
+  examples: Example[],
+  B: number,
+  maxLen: number,
+  packing: boolean,
+): Example[][][] {
   const seqs: Example[][] = [];
   if (packing) {
     let cur: Example[] = [];

@@ -52,7 +52,15 @@ export interface TrainConfig {
   evalEvery: number;
 }
 
-export const ALL_LINEAR = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export const ALL_LINEAR = [
+  'q_proj',
+  'k_proj',
+  'v_proj',
+  'o_proj',
+  'gate_proj',
+  'up_proj',
+  'down_proj',
+] as const;
 export type TargetModule = (typeof ALL_LINEAR)[number];
 
 export const defaultTrainConfig: TrainConfig = {
@@ -108,8 +116,18 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   if (!(c.lr > 0) || !Number.isFinite(c.lr)) throw new UserError(`lr must be > 0 (got ${c.lr})`);
   if (!(c.alpha > 0)) throw new UserError(`alpha must be > 0 (got ${c.alpha})`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new UserError(`dropout must be in [0, 1) (got ${c.dropout})`);
-  if (!(c.valSplit >= 0 && c.valSplit < 1)) throw new UserError(`valSplit must be in [0, 1) (got ${c.valSplit})`);
-  for (const k of ['weightDecay', 'warmup', 'maxGradNorm', 'steps', 'epochs', 'checkpointEvery', 'evalEvery'] as const) nonNeg(k);
+  if (!(c.valSplit >= 0 && c.valSplit < 1))
+    throw new UserError(`valSplit must be in [0, 1) (got ${c.valSplit})`);
+  for (const k of [
+    'weightDecay',
+    'warmup',
+    'maxGradNorm',
+    'steps',
+    'epochs',
+    'checkpointEvery',
+    'evalEvery',
+  ] as const)
+    nonNeg(k);
   if (c.steps === 0 && !(c.epochs > 0)) throw new UserError('give steps > 0 or epochs > 0');
   if (!['constant', 'linear', 'cosine'].includes(c.schedule)) {
     throw new UserError(`unknown schedule '${c.schedule}'; use constant, linear or cosine`);
@@ -123,7 +141,11 @@ export const loraScale = (c: Pick<TrainConfig, 'alpha' | 'rank' | 'rslora'>) =>
   c.rslora ? c.alpha / Math.sqrt(c.rank) : c.alpha / c.rank;
 
 /** Learning rate at optimizer step `step` (0-based) of `total`, as transformers' schedules. */
-export function lrAt(c: Pick<TrainConfig, 'lr' | 'schedule' | 'warmup'>, step: number, total: number): number {
+export function lrAt(
+  c: Pick<TrainConfig, 'lr' | 'schedule' | 'warmup'>,
+  step: number,
+  total: number,
+): number {
   if (step < c.warmup) return (c.lr * step) / Math.max(1, c.warmup);
   if (c.schedule === 'constant') return c.lr;
   const progress = (step - c.warmup) / Math.max(1, total - c.warmup);

@@ -10,9 +10,20 @@ const i32 = (x: Value, n: number) => x.graph.constant(Int32Array.from([n | 0]), 
 export function dropoutMask(x: Value, seed: Value, salt: number, p: number): Value {
   const g = x.graph;
   const [M, K] = x.shape;
-  const rows = g.constant(Int32Array.from({ length: M }, (_, i) => i), 'int32', [M, 1], 'rows');
-  const cols = g.constant(Int32Array.from({ length: K }, (_, i) => i), 'int32', [1, K], 'cols');
-  const mix = (h: Value, shift: number, k: number) => o.mul(o.add(h, o.div(h, i32(h, 2 ** shift))), i32(h, k));
+  const rows = g.constant(
+    Int32Array.from({ length: M }, (_, i) => i),
+    'int32',
+    [M, 1],
+    'rows',
+  );
+  const cols = g.constant(
+    Int32Array.from({ length: K }, (_, i) => i),
+    'int32',
+    [1, K],
+    'cols',
+  );
+  const mix = (h: Value, shift: number, k: number) =>
+    o.mul(o.add(h, o.div(h, i32(h, 2 ** shift))), i32(h, k));
   let h = o.add(o.mul(rows, i32(x, 0x27d4eb2d)), o.mul(cols, i32(x, 0x165667b1))); // (M, K)
   h = o.add(h, o.add(o.mul(seed, i32(x, 0x3c6ef372)), i32(x, Math.imul(salt + 1, 0x9e3779b1))));
   h = mix(h, 15, 0x85ebca6b);

@@ -5,22 +5,27 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAdapter } from '../io/peft';
-import { dirSource } from '../io/source.node.ts';
+import { dirSource } from '../io/source_node';
 import { parseHeader, readFloat32 } from '../io/safetensors';
 import { loadModel, type LoadedModel } from '../model/weights';
 import { initLora, loraSpecs, toPeft, type LoraWeights } from '../model/lora';
-import { createNodeRuntime } from '../runtime/node.node.ts';
+import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
 import type { Example } from './batches';
 import { ALL_LINEAR, resolveTrainConfig, type TrainConfig } from './config';
 import { Trainer } from './trainer';
 
 const root = join(__dirname, '../../../tests/fixtures/golden');
-const cases = (JSON.parse(readFileSync(join(root, 'index.json'), 'utf8')) as { cases: { name: string }[] }).cases.map((c) => c.name);
+const cases = (
+  JSON.parse(readFileSync(join(root, 'index.json'), 'utf8')) as { cases: { name: string }[] }
+).cases.map((c) => c.name);
 
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 const readRows = (p: string): Example[] =>
-  readFileSync(p, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Example);
+  readFileSync(p, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Example);
 function readTensors(p: string): Map<string, Float32Array> {
   const bytes = new Uint8Array(readFileSync(p));
   const h = parseHeader(bytes, p);
@@ -102,7 +107,9 @@ describe.each(cases)('golden %s', (name) => {
     for (let s = 0; s < golden.train.steps; s++) {
       const m = await t.trainStep();
       expect(Math.abs(m.loss - golden.steps[s].loss) / golden.steps[s].loss).toBeLessThan(1e-4);
-      expect(Math.abs(m.grad_norm - golden.steps[s].grad_norm) / golden.steps[s].grad_norm).toBeLessThan(1e-4);
+      expect(Math.abs(m.grad_norm - golden.steps[s].grad_norm) / golden.steps[s].grad_norm).toBeLessThan(
+        1e-4,
+      );
       expect(m.tokens).toBe(golden.tokens);
     }
     const after = await t.adapter();
@@ -119,9 +126,18 @@ describe('golden llama_tied extras', () => {
     const model = await loadModel(dirSource(join(dir, 'model')));
     const init = (await readAdapter(dirSource(join(dir, 'adapter_init')), model.config)).weights;
     const cfg = resolveTrainConfig({
-      rank: 4, alpha: 8, dropout: 0, targets: 'all-linear', lr: acc.train.lr, weightDecay: acc.train.weight_decay,
-      maxGradNorm: acc.train.max_grad_norm, batchSize: acc.micro_batches[0].length, gradAccum: acc.grad_accum,
-      steps: acc.train.steps, shuffle: false, maxLen: 64,
+      rank: 4,
+      alpha: 8,
+      dropout: 0,
+      targets: 'all-linear',
+      lr: acc.train.lr,
+      weightDecay: acc.train.weight_decay,
+      maxGradNorm: acc.train.max_grad_norm,
+      batchSize: acc.micro_batches[0].length,
+      gradAccum: acc.grad_accum,
+      steps: acc.train.steps,
+      shuffle: false,
+      maxLen: 64,
     });
     const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init });
     for (let s = 0; s < acc.train.steps; s++) {
@@ -138,7 +154,14 @@ describe('golden llama_tied extras', () => {
     const golden = readJson(join(dir, 'golden.json'));
     const rows = readRows(join(dir, 'data.jsonl'));
     const model = await loadModel(dirSource(join(dir, 'model_bf16')));
-    const cfg = resolveTrainConfig({ rank: 4, alpha: 8, targets: 'all-linear', batchSize: 4, steps: 1, shuffle: false });
+    const cfg = resolveTrainConfig({
+      rank: 4,
+      alpha: 8,
+      targets: 'all-linear',
+      batchSize: 4,
+      steps: 1,
+      shuffle: false,
+    });
     const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows });
     const r = await t.evaluate(rows);
     await t.dispose();

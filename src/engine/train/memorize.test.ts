@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirSource } from '../io/source.node.ts';
+import { dirSource } from '../io/source_node';
 import { loadModel } from '../model/weights';
-import { createNodeRuntime } from '../runtime/node.node.ts';
+import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
 import type { Example } from './batches';
 import { resolveTrainConfig } from './config';
@@ -24,8 +24,20 @@ describe.each(['llama_tied', 'qwen2', 'qwen3'])('memorisation %s', (name) => {
     const model = await loadModel(dirSource(join(golden, name, 'model')));
     const norm = model.weights.get('model.norm.weight')!;
     norm.data = norm.data.map((x) => x * 40);
-    const rows = readFileSync(join(golden, name, 'data.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Example);
-    const config = resolveTrainConfig({ rank: 8, alpha: 16, targets: 'all-linear', lr: 3e-3, steps: 80, batchSize: 4, dropout: 0, seed: 1 });
+    const rows = readFileSync(join(golden, name, 'data.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Example);
+    const config = resolveTrainConfig({
+      rank: 8,
+      alpha: 16,
+      targets: 'all-linear',
+      lr: 3e-3,
+      steps: 80,
+      batchSize: 4,
+      dropout: 0,
+      seed: 1,
+    });
     const t = await Trainer.create({ runtime: rt, model, config, train: rows });
     const first = await t.trainStep();
     let last = first;

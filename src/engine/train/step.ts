@@ -38,12 +38,25 @@ export const names = {
 export const stateNames = (s: LoraSpec) => [names.A(s), names.B(s)];
 
 /** Cross-entropy over labelled rows h (N, D); returns Σ w·CE and d(Σ w·CE)/dh when asked. */
-function lossHead(c: ModelConfig, w: Map<string, Value>, h: Value, ids: Value, wts: Value, chunk: number, grad: boolean) {
+function lossHead(
+  c: ModelConfig,
+  w: Map<string, Value>,
+  h: Value,
+  ids: Value,
+  wts: Value,
+  chunk: number,
+  grad: boolean,
+) {
   const g = h.graph;
   const [N] = h.shape;
   const W = headWeight(c, w); // (V, D)
   const V = W.shape[0];
-  const iota = g.constant(Float32Array.from({ length: V }, (_, i) => i), 'float32', [1, V], 'iota_v');
+  const iota = g.constant(
+    Float32Array.from({ length: V }, (_, i) => i),
+    'float32',
+    [1, V],
+    'iota_v',
+  );
   const losses: Value[] = [];
   const dhs: Value[] = [];
   for (let at = 0; at < N; at += chunk) {
@@ -103,7 +116,17 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
     scale: spec.scale,
     slot: (layer, module) => slots.get(slotKey(layer, module)),
     dropout: dropoutSeed
-      ? (x, layer, module) => o.mul(x, dropoutMask(x, dropoutSeed!, layer * 8 + ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'].indexOf(module), spec.dropout))
+      ? (x, layer, module) =>
+          o.mul(
+            x,
+            dropoutMask(
+              x,
+              dropoutSeed!,
+              layer * 8 +
+                ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'].indexOf(module),
+              spec.dropout,
+            ),
+          )
       : undefined,
   };
 

@@ -6,7 +6,14 @@ import { toOnnx } from '../graph/onnx';
 import { DeviceModel, type BaseModel } from '../model/device';
 import { initLora, loraSpecs, slotKey, type LoraSpec, type LoraWeights } from '../model/lora';
 import type { RtTensor, Runtime, Session } from '../runtime/types';
-import { labelWeights, makeMicroBatch, planMicroBatches, trainedTokens, type Example, type MicroBatch } from './batches';
+import {
+  labelWeights,
+  makeMicroBatch,
+  planMicroBatches,
+  trainedTokens,
+  type Example,
+  type MicroBatch,
+} from './batches';
 import { loraScale, lrAt, resolveTargets, type TargetModule, type TrainConfig } from './config';
 import { Rng } from './rng';
 import { buildStepGraph, names, type StepMode } from './step';
@@ -93,7 +100,8 @@ export class Trainer {
     const lora = resume?.lora ?? init ?? initLora(this.specs, config.rank, config.seed);
     for (const p of this.params) {
       const key = slotKey(p.spec.layer, p.spec.module);
-      const pick = (w: LoraWeights | undefined) => w?.[p.which].get(key) ?? new Float32Array(p.dims[0] * p.dims[1]);
+      const pick = (w: LoraWeights | undefined) =>
+        w?.[p.which].get(key) ?? new Float32Array(p.dims[0] * p.dims[1]);
       await this.setState(p.name, pick(lora), p.dims);
       await this.setState(`m.${p.name}`, pick(resume?.m), p.dims);
       await this.setState(`v.${p.name}`, pick(resume?.v), p.dims);
@@ -119,7 +127,8 @@ export class Trainer {
     if (!s) {
       const c = this.init.config;
       const V = this.init.model.config.vocab_size;
-      const chunk = this.init.ceChunk ?? Math.max(8, 2 ** Math.floor(Math.log2(Math.max(1, (64 << 20) / (4 * V)))));
+      const chunk =
+        this.init.ceChunk ?? Math.max(8, 2 ** Math.floor(Math.log2(Math.max(1, (64 << 20) / (4 * V)))));
       const graph = buildStepGraph({
         config: this.init.model.config,
         weightShapes: this.device.shapes,
@@ -198,13 +207,19 @@ export class Trainer {
       const session = await this.session(last ? 'train' : 'accumulate', mb, acc !== null);
       const feeds = await this.feeds(mb, scale);
       if (acc) for (const p of this.params) feeds[`acc.${p.name}`] = acc[`acc_out.${p.name}`];
-      if (c.dropout > 0) feeds.dropout_seed = this.rt.tensor('int32', Int32Array.from([(c.seed * 100_003 + this.step * 131 + k) | 0]), [1]);
+      if (c.dropout > 0)
+        feeds.dropout_seed = this.rt.tensor(
+          'int32',
+          Int32Array.from([(c.seed * 100_003 + this.step * 131 + k) | 0]),
+          [1],
+        );
       if (last) {
         for (const p of this.params) {
           feeds[`m.${p.name}`] = this.state.get(`m.${p.name}`)!;
           feeds[`v.${p.name}`] = this.state.get(`v.${p.name}`)!;
         }
-        if (c.maxGradNorm > 0) feeds.max_norm = this.rt.tensor('float32', Float32Array.from([c.maxGradNorm]), []);
+        if (c.maxGradNorm > 0)
+          feeds.max_norm = this.rt.tensor('float32', Float32Array.from([c.maxGradNorm]), []);
         feeds.decay = this.rt.tensor('float32', Float32Array.from([1 - lr * c.weightDecay]), []);
         feeds.step_size = this.rt.tensor('float32', Float32Array.from([lr / (1 - 0.9 ** t)]), []);
         feeds.bc2_sqrt = this.rt.tensor('float32', Float32Array.from([Math.sqrt(1 - 0.999 ** t)]), []);
@@ -218,7 +233,11 @@ export class Trainer {
       }
       const gradNorm = ((await this.rt.read(out.grad_norm)) as Float32Array)[0];
       for (const p of this.params) {
-        for (const [from, to] of [[`new.${p.name}`, p.name], [`new.m.${p.name}`, `m.${p.name}`], [`new.v.${p.name}`, `v.${p.name}`]]) {
+        for (const [from, to] of [
+          [`new.${p.name}`, p.name],
+          [`new.m.${p.name}`, `m.${p.name}`],
+          [`new.v.${p.name}`, `v.${p.name}`],
+        ]) {
           const old = this.state.get(to)!;
           this.state.set(to, out[from]);
           this.rt.dispose(old);
@@ -235,7 +254,12 @@ export class Trainer {
     const c = this.init.config;
     let sum = 0;
     let tokens = 0;
-    for (const plan of planMicroBatches(examples.filter((e) => trainedTokens(e) > 0), c.batchSize, c.maxLen, c.packing)) {
+    for (const plan of planMicroBatches(
+      examples.filter((e) => trainedTokens(e) > 0),
+      c.batchSize,
+      c.maxLen,
+      c.packing,
+    )) {
       const mb = makeMicroBatch(plan, c.batchSize, c.maxLen);
       const session = await this.session('eval', mb, false);
       const out = await session.run(await this.feeds(mb, 1));
@@ -264,7 +288,10 @@ export class Trainer {
     const w: LoraWeights = { A: new Map(), B: new Map() };
     for (const p of this.params) {
       const t = acc![`acc_out.${p.name}`];
-      w[p.which].set(slotKey(p.spec.layer, p.spec.module), Float32Array.from((await this.rt.read(t)) as Float32Array));
+      w[p.which].set(
+        slotKey(p.spec.layer, p.spec.module),
+        Float32Array.from((await this.rt.read(t)) as Float32Array),
+      );
     }
     for (const v of Object.values(acc!)) this.rt.dispose(v);
     return w;

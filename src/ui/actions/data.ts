@@ -115,7 +115,7 @@ export function schedulePreview(delay = 500) {
 export async function refreshPreview() {
   const ds = activeDataset();
   const s = st();
-  if (!ds || s.modelStatus !== 'ready' || !s.modelFacts?.hasTokenizer) {
+  if (!ds || s.modelStatus !== 'ready') {
     s.setPreview(null, null);
     return;
   }

@@ -44,7 +44,7 @@ function Settings() {
       <Field label="System prompt">
         {(id) => <textarea id={id} rows={3} value={s.chatSystem} placeholder="optional" onChange={(e) => s.setChat({ chatSystem: e.target.value })} />}
       </Field>
-      <div className="form-grid">
+      <div className="form-grid pairs">
         <Field label="Max new tokens">
           {(id) => <input id={id} type="number" min={1} max={4096} value={s.sampling.maxNewTokens} onChange={(e) => s.setSampling({ maxNewTokens: num(e.target.value) })} />}
         </Field>

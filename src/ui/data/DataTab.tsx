@@ -105,7 +105,7 @@ export function DataTab() {
             <Card title="Split and lengths">
               <Field label="Validation split" help="Fraction of rows held out to measure validation loss (0 = none).">
                 {(id, d) => (
-                  <input id={id} aria-describedby={d} type="number" min={0} max={0.9} step={0.05} value={ds.valSplit}
+                  <input id={id} aria-describedby={d} className="short" type="number" min={0} max={0.9} step={0.05} value={ds.valSplit}
                     onChange={(e) => updateDataset(ds.id, { valSplit: Math.min(0.9, Math.max(0, Number(e.target.value) || 0)) })} />
                 )}
               </Field>

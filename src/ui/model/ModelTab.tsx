@@ -40,7 +40,7 @@ function HubSettings() {
   const [showToken, setShowToken] = useState(false);
   return (
     <Card title="Hub settings">
-      <div className="form-grid">
+      <div className="form-grid roomy">
         <Field label="Hub endpoint" help="https://huggingface.co or a mirror with the same URL layout.">
           {(id, d) => (
             <input id={id} aria-describedby={d} type="url" value={settings.hubEndpoint} spellCheck={false}
@@ -49,8 +49,8 @@ function HubSettings() {
         </Field>
         <Field label="Access token" help="For gated or private repos. Stored only in this browser; sent only to the endpoint above.">
           {(id, d) => (
-            <div className="inline">
-              <input id={id} aria-describedby={d} type={showToken ? 'text' : 'password'} value={settings.hubToken}
+            <div className="inline nowrap">
+              <input id={id} aria-describedby={d} className="grow" type={showToken ? 'text' : 'password'} value={settings.hubToken}
                 autoComplete="off" spellCheck={false} placeholder="hf_…"
                 onChange={(e) => void saveSettings({ hubToken: e.target.value.trim() })} />
               <button className="ghost small" aria-label={showToken ? 'Hide token' : 'Show token'} onClick={() => setShowToken(!showToken)}>

@@ -1,5 +1,6 @@
 // The Train form, generated from TrainConfig's field list (help.ts): every field has its label, control,
 // default and one-line help. Numbers are validated by resolveTrainConfig before a run starts.
+import { useId } from 'react';
 import { ALL_LINEAR, defaultTrainConfig, type TrainConfig } from '../../engine/train/config';
 import { useStudio } from '../../state/store';
 import { Field } from '../common';
@@ -61,6 +62,20 @@ function Control({ spec, id, describedBy, disabled }: { spec: FieldSpec; id: str
   }
 }
 
+/** A checkbox with its label beside it and the help below. */
+function BoolField({ spec, help, disabled }: { spec: FieldSpec; help: string; disabled: boolean }) {
+  const id = useId();
+  return (
+    <div className="field-check">
+      <label htmlFor={id}>
+        <Control spec={spec} id={id} describedBy={`${id}-help`} disabled={disabled} />
+        {spec.label}
+      </label>
+      <div className="help" id={`${id}-help`}>{help}</div>
+    </div>
+  );
+}
+
 export function TrainForm({ disabled }: { disabled: boolean }) {
   const form = useStudio((s) => s.trainForm);
   const reset = useStudio((s) => s.resetTrainForm);
@@ -73,11 +88,15 @@ export function TrainForm({ disabled }: { disabled: boolean }) {
         <fieldset key={g.title} disabled={disabled}>
           <legend>{g.title}</legend>
           <div className="form-grid">
-            {g.fields.map((f) => (
-              <Field key={f.key} label={f.label} help={`${trainConfigHelp[f.key]} Default: ${JSON.stringify(defaultTrainConfig[f.key])}.`} wide={f.control.kind === 'targets'}>
-                {(id, d) => <Control spec={f} id={id} describedBy={d} disabled={disabled} />}
-              </Field>
-            ))}
+            {g.fields.map((f) => {
+              const help = `${trainConfigHelp[f.key]} Default: ${JSON.stringify(defaultTrainConfig[f.key])}.`;
+              if (f.control.kind === 'bool') return <BoolField key={f.key} spec={f} help={help} disabled={disabled} />;
+              return (
+                <Field key={f.key} label={f.label} help={help} wide={f.control.kind === 'targets'}>
+                  {(id, d) => <Control spec={f} id={id} describedBy={d} disabled={disabled} />}
+                </Field>
+              );
+            })}
           </div>
         </fieldset>
       ))}

@@ -70,7 +70,9 @@ function ortWeb(threads: number): Promise<OrtWeb> {
   ortWebModule ??= import('onnxruntime-web/webgpu').then((ort) => {
     ort.env.wasm.numThreads = ortWebThreads = threads;
     // A file-system prefix: without it, threaded ORT-web in Node fetch()es a file:// URL and fails.
-    const wasm = createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm');
+    const wasm = createRequire(import.meta.url).resolve(
+      'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm',
+    );
     ort.env.wasm.wasmPaths = path.dirname(wasm) + path.sep;
     return ort as OrtWeb;
   });
@@ -94,7 +96,8 @@ function dawn(): Promise<Gpu> {
     const gpu = create([]);
     const g = globalThis as { navigator?: object };
     if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    else
+      Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     return gpu;
   });
   return dawnGpu;
@@ -106,7 +109,13 @@ function patchWriteBuffer(GPUQueue: { prototype: Record<string | symbol, unknown
   const mark = Symbol.for('lora-studio.writeBufferCopiesShared');
   if (proto[mark]) return;
   const original = proto.writeBuffer as (...args: unknown[]) => void;
-  proto.writeBuffer = function (buffer: unknown, offset: number, data: unknown, dataOffset?: number, size?: number) {
+  proto.writeBuffer = function (
+    buffer: unknown,
+    offset: number,
+    data: unknown,
+    dataOffset?: number,
+    size?: number,
+  ) {
     if (ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer) {
       const el = 'BYTES_PER_ELEMENT' in data ? (data.BYTES_PER_ELEMENT as number) : 1;
       const start = data.byteOffset + (dataOffset ?? 0) * el;
@@ -115,7 +124,12 @@ function patchWriteBuffer(GPUQueue: { prototype: Record<string | symbol, unknown
     }
     if (data instanceof SharedArrayBuffer) {
       const start = dataOffset ?? 0;
-      return original.call(this, buffer, offset, new Uint8Array(data, start, size ?? data.byteLength - start).slice());
+      return original.call(
+        this,
+        buffer,
+        offset,
+        new Uint8Array(data, start, size ?? data.byteLength - start).slice(),
+      );
     }
     return original.call(this, buffer, offset, data, dataOffset, size);
   };
@@ -123,12 +137,28 @@ function patchWriteBuffer(GPUQueue: { prototype: Record<string | symbol, unknown
 }
 
 // ---- Vulkan discovery (Linux) ----
-const ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/local/etc/vulkan/icd.d'];
-const CHROMIUM_DIRS = ['/usr/lib/chromium', '/usr/lib64/chromium', '/usr/lib/chromium-browser', '/opt/google/chrome'];
+const ICD_DIRS = [
+  '/etc/vulkan/icd.d',
+  '/usr/share/vulkan/icd.d',
+  '/usr/local/share/vulkan/icd.d',
+  '/usr/local/etc/vulkan/icd.d',
+];
+const CHROMIUM_DIRS = [
+  '/usr/lib/chromium',
+  '/usr/lib64/chromium',
+  '/usr/lib/chromium-browser',
+  '/opt/google/chrome',
+];
 const VULKAN_LIB = 'libvulkan.so.1';
 
 const exists = (p: string) => fs.existsSync(p);
-const jsonIn = (dir: string) => exists(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.json'));
+const jsonIn = (dir: string) => {
+  try {
+    return fs.readdirSync(dir).some((f) => f.endsWith('.json'));
+  } catch {
+    return false;
+  }
+};
 
 function hasVulkanLoader(): boolean {
   const triplet = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch as string] ?? '';
@@ -139,7 +169,10 @@ function hasVulkanLoader(): boolean {
   ];
   if (dirs.some((d) => exists(path.join(d, VULKAN_LIB)))) return true;
   try {
-    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes(VULKAN_LIB);
+    return execFileSync('ldconfig', ['-p'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).includes(VULKAN_LIB);
   } catch {
     return false;
   }

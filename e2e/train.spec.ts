@@ -1,0 +1,53 @@
+// The training journey on a tiny model (SwiftShader WebGPU): load from the mock Hub, import pre-tokenized
+// rows, train a few steps with a validation split, see curves and the run in the history, find the adapter
+// in the library and export it as a PEFT zip.
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { unzipSync } from 'fflate';
+import { HUB_URL, TINY_REPO } from './env';
+import { deviceBadge, openApp, openTab, shot } from './helpers';
+
+test('trains a LoRA adapter and exports it', async ({ page }) => {
+  test.setTimeout(360_000);
+  await openApp(page);
+  await deviceBadge(page);
+  let panel = await openTab(page, 'Model');
+  await panel.getByLabel('Hub endpoint').fill(HUB_URL);
+  await panel.getByLabel('Hub repo id').fill(TINY_REPO);
+  await panel.getByRole('button', { name: 'Load repo' }).click();
+  await expect(panel.getByTestId('model-label')).toHaveText(TINY_REPO);
+
+  panel = await openTab(page, 'Data');
+  await panel.getByLabel('Import dataset file').setInputFiles('tests/fixtures/golden/llama/data.jsonl');
+  await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported (4 tokens)');
+  await panel.getByLabel('Validation split').fill('0.25');
+  await panel.getByRole('button', { name: 'Preview row 1' }).click();
+  await expect(panel.getByLabel('Template preview of row 1')).toContainText('⟨4⟩');
+
+  panel = await openTab(page, 'Train');
+  await panel.getByLabel('Steps', { exact: true }).fill('3');
+  await panel.getByLabel('Batch size', { exact: true }).fill('2');
+  await panel.getByLabel('Max length', { exact: true }).fill('32');
+  await panel.getByLabel('Run name').fill('e2e run');
+  await panel.getByRole('button', { name: 'Start training' }).click();
+  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
+  await expect(progress).toHaveAttribute('aria-valuetext', /done · step 3 \/ 3/, { timeout: 300_000 });
+  const history = panel.getByRole('table', { name: 'Run history' });
+  await expect(history).toContainText('e2e run');
+  await expect(history).toContainText('done');
+  await expect(history).toContainText('3 / 3');
+  await shot(page, 'train-done');
+
+  panel = await openTab(page, 'Adapters & Export');
+  const lib = panel.getByRole('table', { name: 'Adapter library' });
+  await expect(lib).toContainText(TINY_REPO);
+  await expect(lib.getByLabel('Name of adapter e2e run')).toHaveValue('e2e run');
+  const download = page.waitForEvent('download');
+  await lib.getByRole('button', { name: 'Export e2e run as PEFT zip' }).click();
+  const file = await (await download).path();
+  const zip = unzipSync(new Uint8Array(readFileSync(file)));
+  expect(Object.keys(zip).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+  const config = JSON.parse(new TextDecoder().decode(zip['adapter_config.json']));
+  expect(config).toMatchObject({ peft_type: 'LORA', r: 8, lora_alpha: 16, target_modules: ['q_proj', 'v_proj'] });
+  await shot(page, 'adapters-library');
+});

@@ -1,0 +1,114 @@
+// The same engine on WebGPU (onnxruntime-web's native WebGPU EP over Dawn; SwiftShader without a GPU)
+// matches the CPU run: training steps with LoRA dropout (in-graph hash masks), gradient accumulation, and
+// KV-cache generation. Sessions are strict: a node that would silently run on the CPU is an error.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Generator } from './generate/generator';
+import { readAdapter } from './io/peft';
+import { dirSource } from './io/source_node';
+import { DeviceModel } from './model/device';
+import { loadModel } from './model/weights';
+import { createNodeRuntime } from './runtime/node_node';
+import type { Runtime } from './runtime/types';
+import type { Example } from './train/batches';
+import { resolveTrainConfig } from './train/config';
+import { Trainer } from './train/trainer';
+
+const golden = join(__dirname, '../../tests/fixtures/golden');
+let cpu: Runtime;
+let gpu: Runtime;
+beforeAll(async () => {
+  cpu = await createNodeRuntime({ backend: 'cpu', threads: 2 });
+  gpu = await createNodeRuntime({ backend: 'webgpu', threads: 2, strict: true });
+}, 120_000);
+afterAll(async () => {
+  await cpu?.release();
+  await gpu?.release();
+});
+
+const maxRel = (a: Float32Array, b: Float32Array) => {
+  let e = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    e = Math.max(e, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(b[i]));
+  }
+  return e / Math.max(s, 1e-12);
+};
+
+describe('WebGPU equals CPU', () => {
+  it('reports a WebGPU adapter', () => {
+    expect(gpu.info.backend).toBe('webgpu');
+    expect(gpu.info.vendor ?? gpu.info.description ?? '').not.toBe('');
+  });
+
+  it('training steps (qwen3, dropout 0.1, grad accumulation 2, clipping, weight decay)', async () => {
+    const dir = join(golden, 'qwen3');
+    const model = await loadModel(dirSource(join(dir, 'model')));
+    const init = (await readAdapter(dirSource(join(dir, 'adapter_init')), model.config)).weights;
+    const rows = readFileSync(join(dir, 'data.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Example);
+    const config = resolveTrainConfig({
+      rank: 4,
+      alpha: 8,
+      targets: 'all-linear',
+      lr: 1e-2,
+      weightDecay: 0.1,
+      maxGradNorm: 0.5,
+      steps: 2,
+      batchSize: 2,
+      gradAccum: 2,
+      dropout: 0.1,
+      shuffle: true,
+      seed: 3,
+    });
+    const run = async (rt: Runtime) => {
+      const t = await Trainer.create({ runtime: rt, model, config, train: rows, init });
+      const metrics = [await t.trainStep(), await t.trainStep()];
+      const w = await t.adapter();
+      await t.dispose();
+      return { metrics, w };
+    };
+    const a = await run(cpu);
+    const b = await run(gpu);
+    for (let s = 0; s < 2; s++) {
+      expect(Math.abs(b.metrics[s].loss - a.metrics[s].loss) / a.metrics[s].loss).toBeLessThan(1e-4);
+      expect(Math.abs(b.metrics[s].grad_norm - a.metrics[s].grad_norm) / a.metrics[s].grad_norm).toBeLessThan(
+        1e-3,
+      );
+    }
+    for (const which of ['A', 'B'] as const) {
+      for (const [k, v] of a.w[which])
+        expect(maxRel(b.w[which].get(k)!, v), `${which} ${k}`).toBeLessThan(1e-3);
+    }
+  }, 300_000);
+
+  it('KV-cache generation (llama with llama3 rope scaling and an adapter)', async () => {
+    const dir = join(golden, 'llama');
+    const model = await loadModel(dirSource(join(dir, 'model')));
+    const adapter = await readAdapter(dirSource(join(dir, 'adapter_init')), model.config);
+    const run = async (rt: Runtime) => {
+      const dev = await DeviceModel.upload(rt, model);
+      const gen = new Generator(dev);
+      await gen.setAdapter({ ...adapter.meta, weights: adapter.weights });
+      const logits: Float32Array[] = [];
+      const r = await gen.generate(
+        [
+          [1, 5, 9, 13, 17],
+          [1, 2],
+        ],
+        { maxNewTokens: 4, stopIds: [], onLogits: (_, l) => logits.push(l.slice()) },
+      );
+      await gen.dispose();
+      await dev.dispose();
+      return { ids: r.ids, logits };
+    };
+    const a = await run(cpu);
+    const b = await run(gpu);
+    expect(b.ids).toEqual(a.ids);
+    for (let k = 0; k < a.logits.length; k++) expect(maxRel(b.logits[k], a.logits[k])).toBeLessThan(1e-4);
+  }, 300_000);
+});
