@@ -6,6 +6,7 @@ import { defaultTrainConfig, type Schedule, type TrainConfig } from '../engine/t
 import type { BackendChoice } from './context';
 import { reportError, UsageError } from './errors';
 import { evaluate } from './eval';
+import { generate } from './generate';
 import { exportCmd, type ExportFormat } from './export';
 import { train } from './train';
 
@@ -17,6 +18,8 @@ const USAGE = `LoRA Studio CLI
            --schedule constant|linear|cosine --warmup 0 --max-grad-norm 1.0 --seed 0 --no-shuffle
            --val-split 0 --train-on-prompt --packing --checkpoint-every N --eval-every N]
   eval     --model DIR|HUB_ID [--adapter DIR] --data FILE [--batch-size 4 --max-len 1024]
+  generate --model DIR|HUB_ID [--adapter DIR] (--prompt TEXT | --chat TEXT [--system TEXT])
+           [--max-new-tokens 64 --temperature 0 --top-p 1 --top-k 0 --repetition-penalty 1 --seed 0 --json]
   export   --model DIR|HUB_ID [--adapter DIR] --format peft|merged|gguf-adapter|gguf-merged --out PATH
 
 Every command: --backend auto|cpu|wasm|webgpu  --threads N  --quiet  --verbose
@@ -66,6 +69,20 @@ const specs = {
     data: { type: 'string' },
     'batch-size': { type: 'string' },
     'max-len': { type: 'string' },
+  },
+  generate: {
+    ...common,
+    adapter: { type: 'string' },
+    prompt: { type: 'string' },
+    chat: { type: 'string' },
+    system: { type: 'string' },
+    'max-new-tokens': { type: 'string' },
+    temperature: { type: 'string' },
+    'top-p': { type: 'string' },
+    'top-k': { type: 'string' },
+    'repetition-penalty': { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean', default: false },
   },
   export: { ...common, adapter: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
 } satisfies Record<string, ParseArgsConfig['options']>;
@@ -175,6 +192,23 @@ export async function main(argv: string[]): Promise<number> {
         data: need(values, 'data'),
         batchSize: num(values, 'batch-size', true) ?? defaultTrainConfig.batchSize,
         maxLen: num(values, 'max-len', true) ?? defaultTrainConfig.maxLen,
+      });
+    } else if (command === 'generate') {
+      await generate({
+        ...base,
+        adapter: values.adapter as string | undefined,
+        prompt: values.prompt as string | undefined,
+        chat: values.chat as string | undefined,
+        system: values.system as string | undefined,
+        maxNewTokens: num(values, 'max-new-tokens', true) ?? 64,
+        sampling: {
+          temperature: num(values, 'temperature') ?? 0,
+          topP: num(values, 'top-p') ?? 1,
+          topK: num(values, 'top-k', true) ?? 0,
+          repetitionPenalty: num(values, 'repetition-penalty') ?? 1,
+        },
+        seed: num(values, 'seed', true) ?? 0,
+        json: !!values.json,
       });
     } else if (command === 'export') {
       await exportCmd({
