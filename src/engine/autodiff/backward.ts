@@ -29,7 +29,7 @@ export function backward(loss: Value, params: readonly Value[], seed?: Value): V
 
   // nodes the loss depends on (backward reach), restricted to the forward reach
   const onPath = new Set<Node>();
-  const seen = new Set<Value>();
+  const seen = new Set<Value>(params); // the walk stops at the trainable values
   const stack = [loss];
   while (stack.length) {
     const v = stack.pop()!;

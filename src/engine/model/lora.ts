@@ -110,3 +110,52 @@ export function fromPeft(specs: LoraSpec[], rank: number, tensors: Map<string, F
   }
   return { A, B };
 }
+
+export interface FlatEntry {
+  spec: LoraSpec;
+  which: 'A' | 'B';
+  offset: number;
+  /** our layout: A [in, r], B [r, out] */
+  dims: [number, number];
+}
+
+/** Where each LoRA tensor sits in the trainer's flat parameter vector: A then B of each slot, in order. */
+export function flatLayout(specs: LoraSpec[], rank: number): { entries: FlatEntry[]; size: number } {
+  const entries: FlatEntry[] = [];
+  let offset = 0;
+  for (const spec of specs) {
+    for (const [which, dims] of [
+      ['A', [spec.in, rank]],
+      ['B', [rank, spec.out]],
+    ] as const) {
+      entries.push({ spec, which, offset, dims: [dims[0], dims[1]] });
+      offset += dims[0] * dims[1];
+    }
+  }
+  return { entries, size: offset };
+}
+
+/** Packs adapter weights into the flat vector (missing slots stay zero). */
+export function packFlat(
+  layout: { entries: FlatEntry[]; size: number },
+  w: LoraWeights | undefined,
+): Float32Array {
+  const out = new Float32Array(layout.size);
+  if (!w) return out;
+  for (const e of layout.entries) {
+    const t = w[e.which].get(slotKey(e.spec.layer, e.spec.module));
+    if (t) out.set(t, e.offset);
+  }
+  return out;
+}
+
+export function unpackFlat(layout: { entries: FlatEntry[] }, flat: Float32Array): LoraWeights {
+  const w: LoraWeights = { A: new Map(), B: new Map() };
+  for (const e of layout.entries) {
+    w[e.which].set(
+      slotKey(e.spec.layer, e.spec.module),
+      flat.slice(e.offset, e.offset + e.dims[0] * e.dims[1]),
+    );
+  }
+  return w;
+}

@@ -7,7 +7,7 @@ import * as o from '../graph/ops';
 import { backward } from '../autodiff/backward';
 import type { ModelConfig } from '../model/config';
 import { attentionBias, decoder, headWeight, ropeAt, type LoraGraph, type LoraSlot } from '../model/llama';
-import { slotKey, type LoraSpec } from '../model/lora';
+import { flatLayout, slotKey, type LoraSpec } from '../model/lora';
 import { dropoutMask } from './dropout';
 
 export type StepMode = 'train' | 'accumulate' | 'eval';
@@ -29,13 +29,6 @@ export interface StepGraphSpec {
   /** clip the global grad norm to input max_norm */
   clip: boolean;
 }
-
-/** Graph input/output names for LoRA tensors. */
-export const names = {
-  A: (s: LoraSpec) => `lora.${slotKey(s.layer, s.module)}.A`,
-  B: (s: LoraSpec) => `lora.${slotKey(s.layer, s.module)}.B`,
-};
-export const stateNames = (s: LoraSpec) => [names.A(s), names.B(s)];
 
 /** Cross-entropy over labelled rows h (N, D); returns Σ w·CE and d(Σ w·CE)/dh when asked. */
 function lossHead(
@@ -102,13 +95,17 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
   const w = new Map<string, Value>();
   for (const [name, shape] of spec.weightShapes) w.set(name, g.input(name, 'float32', shape));
 
+  // all LoRA tensors live in one flat vector (A then B of each slot): one input, and the optimizer, the norm
+  // and the accumulation are a handful of nodes over it instead of a dozen per tensor
+  const layout = flatLayout(spec.specs, spec.rank);
+  const flat = g.input('params', 'float32', [layout.size]);
   const slots = new Map<string, LoraSlot>();
   const params: Value[] = [];
-  for (const s of spec.specs) {
-    const A = g.input(names.A(s), 'float32', [s.in, spec.rank]);
-    const Bv = g.input(names.B(s), 'float32', [spec.rank, s.out]);
-    slots.set(slotKey(s.layer, s.module), { A, B: Bv });
-    params.push(A, Bv);
+  for (const e of layout.entries) {
+    const t = o.reshape(o.slice(flat, 0, e.offset, e.offset + e.dims[0] * e.dims[1]), e.dims);
+    params.push(t);
+    const key = slotKey(e.spec.layer, e.spec.module);
+    slots.set(key, { ...(slots.get(key) ?? {}), [e.which]: t } as LoraSlot);
   }
   let dropoutSeed: Value | undefined;
   if (spec.dropout > 0 && mode !== 'eval') dropoutSeed = g.input('dropout_seed', 'int32', [1]);
@@ -136,24 +133,24 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
   g.output(loss, 'loss');
   if (mode === 'eval') return g;
 
-  let grads = backward(rows, params, dh!);
-  if (spec.accumulateIn) {
-    grads = grads.map((gr, k) => o.add(gr, g.input(`acc.${params[k].name}`, 'float32', gr.shape)));
-  }
+  const parts = backward(rows, params, dh!);
+  let grad = o.concat(
+    parts.map((gr) => o.reshape(gr, [-1])),
+    0,
+  ); // (P)
+  if (spec.accumulateIn) grad = o.add(grad, g.input('acc', 'float32', [layout.size]));
   if (mode === 'accumulate') {
-    grads.forEach((gr, k) => g.output(gr, `acc_out.${params[k].name}`));
+    g.output(grad, 'acc_out');
     return g;
   }
 
   // global norm over all LoRA gradients, then clip as torch's clip_grad_norm_
-  const sq = o.sum(grads.map((gr) => o.reduceSum(o.square(gr), [...gr.shape.keys()], false)));
-  const norm = o.sqrt(sq);
+  const norm = o.sqrt(o.reduceSum(o.square(grad), [0], false));
   g.output(norm, 'grad_norm');
   if (spec.clip) {
     const maxNorm = g.input('max_norm', 'float32', []);
     const coef = o.div(maxNorm, o.add(norm, 1e-6));
-    const clamped = o.where(o.less(coef, 1), coef, g.scalar(1));
-    grads = grads.map((gr) => o.mul(gr, clamped));
+    grad = o.mul(grad, o.where(o.less(coef, 1), coef, g.scalar(1)));
   }
 
   // AdamW (torch.optim.AdamW): p ← p·(1 − lr·wd); m, v moments; p ← p − (lr/bc1)·m / (√v/√bc2 + ε)
@@ -162,17 +159,13 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
   const bc2Sqrt = g.input('bc2_sqrt', 'float32', []); // √(1 − β2^t)
   const b1 = 0.9;
   const b2 = 0.999;
-  params.forEach((p, k) => {
-    const gr = grads[k];
-    const m = g.input(`m.${p.name}`, 'float32', p.shape);
-    const v = g.input(`v.${p.name}`, 'float32', p.shape);
-    const m1 = o.add(o.mul(m, b1), o.mul(gr, 1 - b1));
-    const v1 = o.add(o.mul(v, b2), o.mul(o.square(gr), 1 - b2));
-    const denom = o.add(o.div(o.sqrt(v1), bc2Sqrt), 1e-8);
-    const p1 = o.sub(o.mul(p, decay), o.mul(stepSize, o.div(m1, denom)));
-    g.output(p1, `new.${p.name}`);
-    g.output(m1, `new.m.${p.name}`);
-    g.output(v1, `new.v.${p.name}`);
-  });
+  const m = g.input('m', 'float32', [layout.size]);
+  const v = g.input('v', 'float32', [layout.size]);
+  const m1 = o.add(o.mul(m, b1), o.mul(grad, 1 - b1));
+  const v1 = o.add(o.mul(v, b2), o.mul(o.square(grad), 1 - b2));
+  const denom = o.add(o.div(o.sqrt(v1), bc2Sqrt), 1e-8);
+  g.output(o.sub(o.mul(flat, decay), o.mul(stepSize, o.div(m1, denom))), 'new.params');
+  g.output(m1, 'new.m');
+  g.output(v1, 'new.v');
   return g;
 }

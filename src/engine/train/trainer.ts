@@ -4,7 +4,15 @@
 import { UserError } from '../errors';
 import { toOnnx } from '../graph/onnx';
 import { DeviceModel, type BaseModel } from '../model/device';
-import { initLora, loraSpecs, slotKey, type LoraSpec, type LoraWeights } from '../model/lora';
+import {
+  flatLayout,
+  initLora,
+  loraSpecs,
+  packFlat,
+  unpackFlat,
+  type LoraSpec,
+  type LoraWeights,
+} from '../model/lora';
 import type { RtTensor, Runtime, Session } from '../runtime/types';
 import {
   labelWeights,
@@ -16,7 +24,7 @@ import {
 } from './batches';
 import { loraScale, lrAt, resolveTargets, type TargetModule, type TrainConfig } from './config';
 import { Rng } from './rng';
-import { buildStepGraph, names, type StepMode } from './step';
+import { buildStepGraph, type StepMode } from './step';
 
 export interface StepMetrics {
   step: number;
@@ -52,8 +60,6 @@ export interface TrainerInit {
   ceChunk?: number;
 }
 
-type Param = { spec: LoraSpec; which: 'A' | 'B'; name: string; dims: number[] };
-
 export class Trainer {
   readonly specs: LoraSpec[];
   readonly targets: TargetModule[];
@@ -66,8 +72,9 @@ export class Trainer {
   private sessions = new Map<string, Promise<Session>>();
   private device!: DeviceModel;
   private ownsDevice = false;
-  private state = new Map<string, RtTensor>(); // lora.*, m.lora.*, v.lora.*
-  private params: Param[] = [];
+  /** flat LoRA parameters and AdamW moments on the device: params, m, v */
+  private state = new Map<'params' | 'm' | 'v', RtTensor>();
+  private readonly layout: ReturnType<typeof flatLayout>;
   private readonly rt: Runtime;
   private readonly perEpoch: number;
 
@@ -81,10 +88,7 @@ export class Trainer {
     const microPerEpoch = planMicroBatches(init.train, c.batchSize, c.maxLen, c.packing).length;
     this.perEpoch = Math.max(1, Math.ceil(microPerEpoch / c.gradAccum));
     this.totalSteps = c.steps > 0 ? c.steps : Math.max(1, Math.round(c.epochs * this.perEpoch));
-    for (const spec of this.specs) {
-      this.params.push({ spec, which: 'A', name: names.A(spec), dims: [spec.in, c.rank] });
-      this.params.push({ spec, which: 'B', name: names.B(spec), dims: [c.rank, spec.out] });
-    }
+    this.layout = flatLayout(this.specs, c.rank);
   }
 
   static async create(init: TrainerInit): Promise<Trainer> {
@@ -98,14 +102,9 @@ export class Trainer {
     this.ownsDevice = !this.init.device;
     this.device = this.init.device ?? (await DeviceModel.upload(this.rt, model));
     const lora = resume?.lora ?? init ?? initLora(this.specs, config.rank, config.seed);
-    for (const p of this.params) {
-      const key = slotKey(p.spec.layer, p.spec.module);
-      const pick = (w: LoraWeights | undefined) =>
-        w?.[p.which].get(key) ?? new Float32Array(p.dims[0] * p.dims[1]);
-      await this.setState(p.name, pick(lora), p.dims);
-      await this.setState(`m.${p.name}`, pick(resume?.m), p.dims);
-      await this.setState(`v.${p.name}`, pick(resume?.v), p.dims);
-    }
+    await this.setState('params', packFlat(this.layout, lora));
+    await this.setState('m', packFlat(this.layout, resume?.m));
+    await this.setState('v', packFlat(this.layout, resume?.v));
     if (resume) {
       this.step = resume.step;
       this.epoch = resume.epoch;
@@ -115,9 +114,13 @@ export class Trainer {
     }
   }
 
-  private async setState(name: string, data: Float32Array, dims: number[]) {
+  private async setState(name: 'params' | 'm' | 'v', data: Float32Array) {
+    this.replaceState(name, await this.rt.upload('float32', data, [this.layout.size]));
+  }
+
+  private replaceState(name: 'params' | 'm' | 'v', t: RtTensor) {
     const old = this.state.get(name);
-    this.state.set(name, await this.rt.upload('float32', data, dims));
+    this.state.set(name, t);
     if (old) this.rt.dispose(old);
   }
 
@@ -166,7 +169,7 @@ export class Trainer {
       label_w: rt.tensor('float32', labelWeights(mb, weightScale), [mb.N]),
     };
     this.device.feedWeights(f);
-    for (const p of this.params) f[p.name] = this.state.get(p.name)!;
+    f.params = this.state.get('params')!;
     return f;
   }
 
@@ -206,7 +209,7 @@ export class Trainer {
       const last = k === mbs.length - 1;
       const session = await this.session(last ? 'train' : 'accumulate', mb, acc !== null);
       const feeds = await this.feeds(mb, scale);
-      if (acc) for (const p of this.params) feeds[`acc.${p.name}`] = acc[`acc_out.${p.name}`];
+      if (acc) feeds.acc = acc.acc_out;
       if (c.dropout > 0)
         feeds.dropout_seed = this.rt.tensor(
           'int32',
@@ -214,10 +217,8 @@ export class Trainer {
           [1],
         );
       if (last) {
-        for (const p of this.params) {
-          feeds[`m.${p.name}`] = this.state.get(`m.${p.name}`)!;
-          feeds[`v.${p.name}`] = this.state.get(`v.${p.name}`)!;
-        }
+        feeds.m = this.state.get('m')!;
+        feeds.v = this.state.get('v')!;
         if (c.maxGradNorm > 0)
           feeds.max_norm = this.rt.tensor('float32', Float32Array.from([c.maxGradNorm]), []);
         feeds.decay = this.rt.tensor('float32', Float32Array.from([1 - lr * c.weightDecay]), []);
@@ -232,17 +233,9 @@ export class Trainer {
         continue;
       }
       const gradNorm = ((await this.rt.read(out.grad_norm)) as Float32Array)[0];
-      for (const p of this.params) {
-        for (const [from, to] of [
-          [`new.${p.name}`, p.name],
-          [`new.m.${p.name}`, `m.${p.name}`],
-          [`new.v.${p.name}`, `v.${p.name}`],
-        ]) {
-          const old = this.state.get(to)!;
-          this.state.set(to, out[from]);
-          this.rt.dispose(old);
-        }
-      }
+      this.replaceState('params', out['new.params']);
+      this.replaceState('m', out['new.m']);
+      this.replaceState('v', out['new.v']);
       this.step++;
       return { step: this.step, loss, lr, grad_norm: gradNorm, tokens, ms: performance.now() - t0 };
     }
@@ -279,36 +272,24 @@ export class Trainer {
       const mb = makeMicroBatch(plan, c.batchSize, c.maxLen);
       const session = await this.session('accumulate', mb, acc !== null);
       const feeds = await this.feeds(mb, 1 / total);
-      if (acc) for (const p of this.params) feeds[`acc.${p.name}`] = acc[`acc_out.${p.name}`];
+      if (acc) feeds.acc = acc.acc_out;
       if (c.dropout > 0) feeds.dropout_seed = this.rt.tensor('int32', Int32Array.from([0]), [1]);
       const out = await session.run(feeds);
       if (acc) for (const v of Object.values(acc)) this.rt.dispose(v);
       acc = out;
     }
-    const w: LoraWeights = { A: new Map(), B: new Map() };
-    for (const p of this.params) {
-      const t = acc![`acc_out.${p.name}`];
-      w[p.which].set(
-        slotKey(p.spec.layer, p.spec.module),
-        Float32Array.from((await this.rt.read(t)) as Float32Array),
-      );
-    }
+    const grads = unpackFlat(this.layout, (await this.rt.read(acc!.acc_out)) as Float32Array);
     for (const v of Object.values(acc!)) this.rt.dispose(v);
-    return w;
+    return grads;
   }
 
-  private async readWeights(prefix: string): Promise<LoraWeights> {
-    const w: LoraWeights = { A: new Map(), B: new Map() };
-    for (const p of this.params) {
-      const data = (await this.rt.read(this.state.get(prefix + p.name)!)) as Float32Array;
-      w[p.which].set(slotKey(p.spec.layer, p.spec.module), Float32Array.from(data));
-    }
-    return w;
+  private async readWeights(name: 'params' | 'm' | 'v'): Promise<LoraWeights> {
+    return unpackFlat(this.layout, (await this.rt.read(this.state.get(name)!)) as Float32Array);
   }
 
   /** Current adapter weights (our layout; see lora.ts toPeft for PEFT tensors). */
   adapter(): Promise<LoraWeights> {
-    return this.readWeights('');
+    return this.readWeights('params');
   }
 
   async checkpoint(): Promise<Checkpoint> {
@@ -318,9 +299,9 @@ export class Trainer {
       cursor: this.cursor,
       order: [...this.order],
       rng: this.rng.state,
-      lora: await this.readWeights(''),
-      m: await this.readWeights('m.'),
-      v: await this.readWeights('v.'),
+      lora: await this.readWeights('params'),
+      m: await this.readWeights('m'),
+      v: await this.readWeights('v'),
     };
   }
 
