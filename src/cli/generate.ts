@@ -29,7 +29,8 @@ export interface GenerateArgs {
 }
 
 export async function generate(a: GenerateArgs): Promise<void> {
-  if ((a.prompt === undefined) === (a.chat === undefined)) throw new UserError('give exactly one of --prompt TEXT or --chat TEXT');
+  if ((a.prompt === undefined) === (a.chat === undefined))
+    throw new UserError('give exactly one of --prompt TEXT or --chat TEXT');
   if (!(a.maxNewTokens > 0)) throw new UserError('--max-new-tokens must be > 0');
   const model = await openModel(a.model, a.quiet);
   const tok = modelTokenizer(model);
@@ -39,8 +40,15 @@ export async function generate(a: GenerateArgs): Promise<void> {
   let promptIds: number[];
   if (a.chat !== undefined) {
     if (!template) throw new UserError('the model has no chat template; use --prompt');
-    const messages = [...(a.system ? [{ role: 'system' as const, content: a.system }] : []), { role: 'user' as const, content: a.chat }];
-    promptIds = encodeChatPrompt(messages, { tokenizer: tok, template, templateKwargs: defaultTemplateKwargs(model.config.model_type) });
+    const messages = [
+      ...(a.system ? [{ role: 'system' as const, content: a.system }] : []),
+      { role: 'user' as const, content: a.chat },
+    ];
+    promptIds = encodeChatPrompt(messages, {
+      tokenizer: tok,
+      template,
+      templateKwargs: defaultTemplateKwargs(model.config.model_type),
+    });
   } else {
     promptIds = tok.encode(a.prompt!);
   }
@@ -61,7 +69,10 @@ export async function generate(a: GenerateArgs): Promise<void> {
   });
   const ids = res.ids[0];
   if (a.json) {
-    process.stdout.write(JSON.stringify({ prompt_ids: promptIds, ids, text: tok.decode(ids, { skipSpecialTokens: true }) }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ prompt_ids: promptIds, ids, text: tok.decode(ids, { skipSpecialTokens: true }) }) +
+        '\n',
+    );
   } else {
     process.stdout.write(stream.flush() + '\n');
   }
