@@ -86,29 +86,37 @@ describe('WebGPU equals CPU', () => {
     }
   }, 300_000);
 
-  it('KV-cache generation (llama with llama3 rope scaling and an adapter)', async () => {
-    const dir = join(golden, 'llama');
-    const model = await loadModel(dirSource(join(dir, 'model')));
-    const adapter = await readAdapter(dirSource(join(dir, 'adapter_init')), model.config);
-    const run = async (rt: Runtime) => {
-      const dev = await DeviceModel.upload(rt, model);
-      const gen = new Generator(dev);
-      await gen.setAdapter({ ...adapter.meta, weights: adapter.weights });
-      const logits: Float32Array[] = [];
-      const r = await gen.generate(
-        [
-          [1, 5, 9, 13, 17],
-          [1, 2],
-        ],
-        { maxNewTokens: 4, stopIds: [], onLogits: (_, l) => logits.push(l.slice()) },
-      );
-      await gen.dispose();
-      await dev.dispose();
-      return { ids: r.ids, logits };
-    };
-    const a = await run(cpu);
-    const b = await run(gpu);
-    expect(b.ids).toEqual(a.ids);
-    for (let k = 0; k < a.logits.length; k++) expect(maxRel(b.logits[k], a.logits[k])).toBeLessThan(1e-4);
-  }, 300_000);
+  it.each(['llama', 'qwen2', 'qwen3'])(
+    'KV-cache generation with an adapter (%s)',
+    async (name) => {
+      const dir = join(golden, name);
+      const model = await loadModel(dirSource(join(dir, 'model')));
+      const adapter = await readAdapter(dirSource(join(dir, 'adapter_init')), model.config);
+      const run = async (rt: Runtime) => {
+        const dev = await DeviceModel.upload(rt, model);
+        const gen = new Generator(dev);
+        await gen.setAdapter({ ...adapter.meta, weights: adapter.weights });
+        const logits: Float32Array[] = [];
+        const r = await gen.generate(
+          [
+            [1, 5, 9, 13, 17],
+            [1, 2],
+          ],
+          {
+            maxNewTokens: 4,
+            stopIds: [],
+            onLogits: (_, l) => logits.push(l.slice()),
+          },
+        );
+        await gen.dispose();
+        await dev.dispose();
+        return { ids: r.ids, logits };
+      };
+      const a = await run(cpu);
+      const b = await run(gpu);
+      expect(b.ids).toEqual(a.ids);
+      for (let k = 0; k < a.logits.length; k++) expect(maxRel(b.logits[k], a.logits[k])).toBeLessThan(1e-4);
+    },
+    300_000,
+  );
 });
