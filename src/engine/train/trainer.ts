@@ -23,6 +23,7 @@ import {
   type MicroBatch,
 } from './batches';
 import { loraScale, lrAt, resolveTargets, type TargetModule, type TrainConfig } from './config';
+import { ceChunkRows } from './estimate';
 import { Rng } from './rng';
 import { buildStepGraph, type StepMode } from './step';
 
@@ -130,8 +131,7 @@ export class Trainer {
     if (!s) {
       const c = this.init.config;
       const V = this.init.model.config.vocab_size;
-      const chunk =
-        this.init.ceChunk ?? Math.max(8, 2 ** Math.floor(Math.log2(Math.max(1, (64 << 20) / (4 * V)))));
+      const chunk = this.init.ceChunk ?? ceChunkRows(V);
       const graph = buildStepGraph({
         config: this.init.model.config,
         weightShapes: this.device.shapes,

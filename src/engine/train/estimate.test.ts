@@ -1,0 +1,56 @@
+// Estimates on the real shapes of SmolLM2-135M and Llama-3.2-1B, and the refusal of what cannot bind.
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../model/config';
+import { resolveTrainConfig } from './config';
+import { estimateTraining, wontFit } from './estimate';
+
+const smol = parseConfig({
+  model_type: 'llama',
+  hidden_size: 576,
+  intermediate_size: 1536,
+  num_hidden_layers: 30,
+  num_attention_heads: 9,
+  num_key_value_heads: 3,
+  vocab_size: 49152,
+  rms_norm_eps: 1e-5,
+  tie_word_embeddings: true,
+  max_position_embeddings: 8192,
+});
+const llama1b = parseConfig({
+  model_type: 'llama',
+  hidden_size: 2048,
+  intermediate_size: 8192,
+  num_hidden_layers: 16,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  head_dim: 64,
+  vocab_size: 128256,
+  rms_norm_eps: 1e-5,
+  tie_word_embeddings: true,
+  max_position_embeddings: 131072,
+});
+
+describe('training estimates', () => {
+  it('counts SmolLM2-135M parameters and LoRA size exactly', () => {
+    const e = estimateTraining(smol, resolveTrainConfig({}));
+    expect(e.baseParams).toBe(134_515_008);
+    // r=8 on q_proj (576→576) and v_proj (576→192) in 30 layers
+    expect(e.trainableParams).toBe(30 * 8 * (576 + 576 + 576 + 192));
+    expect(e.weights).toBe(e.baseParams * 4);
+    expect(wontFit(e, { maxStorageBufferBindingSize: 256 << 20 })).toBeNull();
+    expect(wontFit(e, { maxStorageBufferBindingSize: 128 << 20 })).toMatch(/attention scores needs 144 MiB/);
+  });
+
+  it('refuses clearly what cannot bind', () => {
+    const e = estimateTraining(llama1b, resolveTrainConfig({}));
+    expect(e.largest.name).toBe('model.embed_tokens.weight');
+    expect(wontFit(e, { maxStorageBufferBindingSize: 1 << 30 })).toBeNull(); // 1002 MiB fits 1 GiB
+    expect(wontFit(e, { maxStorageBufferBindingSize: 512 << 20 })).toMatch(
+      /model\.embed_tokens\.weight needs 1002 MiB in one buffer but this GPU binds at most 512 MiB; this model is too large/,
+    );
+    const big = estimateTraining(smol, resolveTrainConfig({ batchSize: 16, maxLen: 4096 }), 4096);
+    expect(wontFit(big, { maxStorageBufferBindingSize: 1 << 30 })).toMatch(
+      /attention scores .* lower the batch size or max length/,
+    );
+  });
+});
