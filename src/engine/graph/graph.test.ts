@@ -51,6 +51,6 @@ describe('graph IR', () => {
     g.output(o.add(o.matmul(x, x), 1), 'y');
     const run = await evalGraph(toOnnx(g));
     const r = await run({ x: { data: Float32Array.from([1, 2, 3, 4]), dims: [2, 2] } });
-    expect(Array.from(r.y)).toEqual([8, 11, 16, 23]);
+    expect(Array.from(r.y as Float32Array)).toEqual([8, 11, 16, 23]);
   });
 });

@@ -41,7 +41,8 @@ export function byteLevelAlphabet(): { byte: number; char: string }[] {
   const out: { byte: number; char: string }[] = [];
   for (let b = 0; b < 256; b++) if (printable(b)) out.push({ byte: b, char: String.fromCharCode(b) });
   let n = 0;
-  for (let b = 0; b < 256; b++) if (!printable(b)) out.push({ byte: b, char: String.fromCharCode(256 + n++) });
+  for (let b = 0; b < 256; b++)
+    if (!printable(b)) out.push({ byte: b, char: String.fromCharCode(256 + n++) });
   return out;
 }
 

@@ -140,7 +140,12 @@ function configJson(o: Required<Omit<TinyModelOptions, 'tokenizer'>>, ids: Ids, 
   // Keys each transformers config class has (Qwen2 has no attention_bias, head_dim is derived there).
   const absent: Record<TinyArch, string[]> = {
     llama: ['max_window_layers', 'sliding_window', 'use_sliding_window'],
-    qwen2: ['attention_bias', 'mlp_bias', 'pretraining_tp', ...(o.headDim * o.heads === o.hidden ? ['head_dim'] : [])],
+    qwen2: [
+      'attention_bias',
+      'mlp_bias',
+      'pretraining_tp',
+      ...(o.headDim * o.heads === o.hidden ? ['head_dim'] : []),
+    ],
     qwen3: ['mlp_bias', 'pretraining_tp'],
   };
   for (const k of absent[arch]) delete c[k];
