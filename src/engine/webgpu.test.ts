@@ -14,6 +14,7 @@ import type { Runtime } from './runtime/types';
 import type { Example } from './train/batches';
 import { resolveTrainConfig } from './train/config';
 import { Trainer } from './train/trainer';
+import { maxRelErr } from './testing/compare';
 
 const golden = join(__dirname, '../../tests/fixtures/golden');
 let cpu: Runtime;
@@ -26,16 +27,6 @@ afterAll(async () => {
   await cpu?.release();
   await gpu?.release();
 });
-
-const maxRel = (a: Float32Array, b: Float32Array) => {
-  let e = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    e = Math.max(e, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return e / Math.max(s, 1e-12);
-};
 
 describe('WebGPU equals CPU', () => {
   it('reports a WebGPU adapter', () => {
@@ -82,7 +73,7 @@ describe('WebGPU equals CPU', () => {
     }
     for (const which of ['A', 'B'] as const) {
       for (const [k, v] of a.w[which])
-        expect(maxRel(b.w[which].get(k)!, v), `${which} ${k}`).toBeLessThan(1e-3);
+        expect(maxRelErr(b.w[which].get(k)!, v), `${which} ${k}`).toBeLessThan(1e-3);
     }
   }, 300_000);
 
@@ -115,7 +106,8 @@ describe('WebGPU equals CPU', () => {
       const a = await run(cpu);
       const b = await run(gpu);
       expect(b.ids).toEqual(a.ids);
-      for (let k = 0; k < a.logits.length; k++) expect(maxRel(b.logits[k], a.logits[k])).toBeLessThan(1e-4);
+      for (let k = 0; k < a.logits.length; k++)
+        expect(maxRelErr(b.logits[k], a.logits[k])).toBeLessThan(1e-4);
     },
     300_000,
   );

@@ -171,8 +171,20 @@ function placeholderVocab(config: ModelConfig): [string, GgufValue][] {
   const kv: [string, GgufValue][] = [
     ['tokenizer.ggml.model', gv.str('gpt2')],
     ['tokenizer.ggml.pre', gv.str('default')],
-    ['tokenizer.ggml.tokens', gv.arr('string', Array.from({ length: n }, (_, i) => `[T${i}]`))],
-    ['tokenizer.ggml.token_type', gv.arr('i32', Int32Array.from({ length: n }, (_, i) => type(i)))],
+    [
+      'tokenizer.ggml.tokens',
+      gv.arr(
+        'string',
+        Array.from({ length: n }, (_, i) => `[T${i}]`),
+      ),
+    ],
+    [
+      'tokenizer.ggml.token_type',
+      gv.arr(
+        'i32',
+        Int32Array.from({ length: n }, (_, i) => type(i)),
+      ),
+    ],
     ['tokenizer.ggml.merges', gv.arr('string', [])],
     ['tokenizer.ggml.add_bos_token', gv.bool(false)],
     ['tokenizer.ggml.add_eos_token', gv.bool(false)],

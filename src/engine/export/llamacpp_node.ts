@@ -8,7 +8,12 @@ let llamaPromise: Promise<Llama> | undefined;
 
 /** One llama.cpp instance per process (loading the bindings takes about a second). */
 export function llamaCpp(): Promise<Llama> {
-  llamaPromise ??= getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
+  llamaPromise ??= getLlama({
+    gpu: false,
+    build: 'never',
+    logLevel: LlamaLogLevel.error,
+    progressLogs: false,
+  });
   return llamaPromise;
 }
 
@@ -43,7 +48,11 @@ async function withSequence<T>(
 }
 
 /** llama.cpp's tokenization of `text`; `addSpecial` prepends BOS / appends EOS as the GGUF's add_*_token say. */
-export async function llamaCppTokenize(ggufPath: string, text: string, addSpecial: boolean): Promise<number[]> {
+export async function llamaCppTokenize(
+  ggufPath: string,
+  text: string,
+  addSpecial: boolean,
+): Promise<number[]> {
   return withModel(ggufPath, async (model) => llamaCppTokenizeWith(model, text, addSpecial));
 }
 
@@ -90,7 +99,11 @@ export async function llamaCppGreedy(
  * Teacher-forced logits: row t is llama.cpp's raw logits for the token after ids[0..t] (vocab entries,
  * in id order). Useful to compare a forward pass position by position.
  */
-export async function llamaCppLogits(ggufPath: string, ids: number[], adapterPath?: string): Promise<Float32Array[]> {
+export async function llamaCppLogits(
+  ggufPath: string,
+  ids: number[],
+  adapterPath?: string,
+): Promise<Float32Array[]> {
   return withSequence(ggufPath, ids.length + 1, adapterPath, async (seq) => {
     const res = await seq.controlledEvaluate(
       ids.map((id) => [id as Token, { generateNext: { logits: true } }] as const) as never,

@@ -6,7 +6,9 @@
 // is left out rather than written wrong.
 
 import type { Message } from '../../data/rows';
-import { renderChat } from '../text/template';
+import type { LoadedModel } from '../model/weights';
+import { loadTokenizer } from '../text/tokenizer';
+import { defaultTemplateKwargs, renderChat } from '../text/template';
 
 export interface ChatTemplateInput {
   /** The model's Jinja chat template. */
@@ -56,61 +58,50 @@ export function renderWithBlocks(b: ChatBlocks, messages: Message[], generation:
 
 /** Cuts the per-role blocks out of the Jinja template's renderings; undefined when it does not decompose. */
 export function chatBlocks(input: ChatTemplateInput): ChatBlocks | undefined {
-  const render = (messages: Message[], gen: boolean) => {
+  const render = (messages: Message[], gen = false) => {
     let text = renderChat(input.chatTemplate, messages, {
       addGenerationPrompt: gen,
       bosToken: input.bosToken,
       eosToken: input.eosToken,
       extra: input.templateKwargs,
     });
-    if (input.addBos && input.bosToken && text.startsWith(input.bosToken)) text = text.slice(input.bosToken.length);
+    if (input.addBos && input.bosToken && text.startsWith(input.bosToken))
+      text = text.slice(input.bosToken.length);
     return text;
   };
+  const user = (content: string): Message => ({ role: 'user', content });
+  const asst: Message = { role: 'assistant', content: A1 };
+  const sys: Message = { role: 'system', content: SYS };
   try {
-    const u = render([{ role: 'user', content: U1 }], false);
-    const ug = render([{ role: 'user', content: U1 }], true);
-    const su = render(
-      [
-        { role: 'system', content: SYS },
-        { role: 'user', content: U1 },
-      ],
-      false,
-    );
-    const ua = render(
-      [
-        { role: 'user', content: U1 },
-        { role: 'assistant', content: A1 },
-      ],
-      false,
-    );
-    const [defaultSystem, userRest] = around(u, U1) ?? [];
-    if (defaultSystem === undefined || userRest === undefined || !ug.startsWith(u) || !ua.startsWith(u)) return;
-    // The user block starts where the default system text ends; find it again after a real system block.
-    const [beforeU1, afterU1] = around(su, U1) ?? [];
-    if (beforeU1 === undefined || afterU1 !== userRest) return;
-    const userPre = commonSuffix(defaultSystem, beforeU1, beforeU1.length - beforeU1.indexOf(SYS) - SYS.length);
-    const sysBlock = beforeU1.slice(0, beforeU1.length - userPre.length);
-    const system = around(sysBlock, SYS);
-    if (!system) return;
+    // [U1, A1, U2]: D + Pu + U1 + Qu + Pa + A1 + Qa + Pu + U2 + Qu, where D is the default system text.
+    const [x0, x1, y] = split(render([user(U1), asst, user(U2)]), [U1, A1]) ?? [];
+    // Qa from [U1, A1] (a template may open the *last* assistant turn differently, e.g. Qwen3's empty
+    // think block, but closes it the same way).
+    const qa = split(render([user(U1), asst]), [U1, A1])?.[2];
+    if (x0 === undefined || x1 === undefined || y === undefined || qa === undefined || !y.startsWith(qa))
+      return;
+    const [pu, qu] = around(y.slice(qa.length), U2) ?? [];
+    if (pu === undefined || qu === undefined || !x1.startsWith(qu) || !x0.endsWith(pu)) return;
+    const u = render([user(U1)]);
+    const ug = render([user(U1)], true);
+    if (!ug.startsWith(u)) return;
+    // [S, U1]: Ps + S + Qs + Pu + U1 + Qu.
+    const [s0, s1] = split(render([sys, user(U1)]), [SYS, U1]) ?? [];
+    if (s0 === undefined || s1 === undefined || !s1.endsWith(pu)) return;
     const blocks: ChatBlocks = {
-      defaultSystem: defaultSystem.slice(0, defaultSystem.length - userPre.length),
-      system,
-      user: [userPre, userRest],
-      assistant: around(ua.slice(u.length), A1) ?? ['', ''],
+      defaultSystem: x0.slice(0, x0.length - pu.length),
+      system: [s0, s1.slice(0, s1.length - pu.length)],
+      user: [pu, qu],
+      assistant: [x1.slice(qu.length), qa],
       generation: ug.slice(u.length),
     };
-    if (!ua.slice(u.length).includes(A1)) return;
-    // Check: a longer conversation renders the same both ways.
-    const conv: Message[] = [
-      { role: 'system', content: SYS },
-      { role: 'user', content: U1 },
-      { role: 'assistant', content: A1 },
-      { role: 'user', content: U2 },
-    ];
+    // Check: conversations that end with a user turn (what Ollama renders) come out the same both ways.
+    const conv: Message[] = [sys, user(U1), asst, user(U2)];
     for (const [msgs, gen] of [
       [conv, true],
+      [conv, false],
       [conv.slice(1), true],
-      [conv.slice(0, 3), false],
+      [conv.slice(1, 2), false],
     ] as const) {
       if (render([...msgs], gen) !== renderWithBlocks(blocks, [...msgs], gen)) return;
     }
@@ -120,11 +111,18 @@ export function chatBlocks(input: ChatTemplateInput): ChatBlocks | undefined {
   }
 }
 
-/** The longest suffix of `b` that is also a suffix of `a`, at most `max` characters. */
-function commonSuffix(a: string, b: string, max: number): string {
-  let n = 0;
-  while (n < max && n < a.length && n < b.length && a[a.length - 1 - n] === b[b.length - 1 - n]) n++;
-  return b.slice(b.length - n);
+/** Splits text at markers that each occur exactly once, in order. */
+function split(text: string, markers: string[]): string[] | undefined {
+  const out: string[] = [];
+  let rest = text;
+  for (const m of markers) {
+    const parts = around(rest, m);
+    if (!parts) return undefined;
+    out.push(parts[0]);
+    rest = parts[1];
+  }
+  out.push(rest);
+  return out;
 }
 
 /** Go template literal text: "{{" would open an action. */
@@ -150,14 +148,16 @@ export interface ModelfileInput extends Partial<ChatTemplateInput> {
   adapter?: string;
   /** Lines written as comments at the top. */
   comments?: string[];
+  /** More stop strings (e.g. every EOS of generation_config.json). */
+  stopTokens?: string[];
 }
 
-/** Stop strings: the end-of-turn text after the assistant's content, and the EOS token. */
-function stops(b: ChatBlocks | undefined, eos: string | undefined): string[] {
+/** Stop strings: the end-of-turn text after the assistant's content, the EOS token and any others given. */
+function stops(b: ChatBlocks | undefined, input: ModelfileInput): string[] {
   const out = new Set<string>();
   const eot = b?.assistant[1].trim();
   if (eot) out.add(eot);
-  if (eos) out.add(eos);
+  for (const s of [input.eosToken, ...(input.stopTokens ?? [])]) if (s) out.add(s);
   return [...out];
 }
 
@@ -174,6 +174,33 @@ export function ollamaModelfile(input: ModelfileInput): string {
   } else if (input.chatTemplate) {
     lines.push('# The chat template could not be expressed as an Ollama TEMPLATE; add one by hand.');
   }
-  for (const s of stops(blocks, input.eosToken)) lines.push(`PARAMETER stop ${quote(s)}`);
+  for (const s of stops(blocks, input)) lines.push(`PARAMETER stop ${quote(s)}`);
   return lines.join('\n') + '\n';
+}
+
+/** The Modelfile for a model's GGUF export: chat template, special tokens and BOS handling from its files. */
+export function modelfileForModel(
+  model: LoadedModel,
+  opts: { from: string; adapter?: string; comments?: string[] },
+): string {
+  const f = model.files;
+  const input: ModelfileInput = { ...opts };
+  if (f.tokenizerJson && f.chatTemplate) {
+    const tok = loadTokenizer(f.tokenizerJson, f.tokenizerConfig);
+    const plain = tok.encode('a', { addSpecialTokens: false });
+    const full = tok.encode('a', { addSpecialTokens: true });
+    const name = (id: number | undefined | null) =>
+      id === undefined || id === null ? undefined : tok.idToToken(id);
+    input.chatTemplate = f.chatTemplate;
+    input.templateKwargs = defaultTemplateKwargs(model.config.model_type);
+    input.bosToken = name(tok.bosId ?? model.config.bos_token_id);
+    input.eosToken = name(tok.eosId ?? model.config.eos_token_id[0]);
+    input.addBos = full.length > plain.length && full[0] !== plain[0];
+    const gen = f.generationConfig as { eos_token_id?: unknown } | undefined;
+    const ids = [gen?.eos_token_id ?? model.config.eos_token_id].flat();
+    input.stopTokens = ids
+      .map((id) => (typeof id === 'number' ? name(id) : undefined))
+      .filter((t) => t !== undefined);
+  }
+  return ollamaModelfile(input);
 }

@@ -6,7 +6,11 @@ import type { TextTokenizer } from '../text/tokenizer';
 /** End-of-turn markers of the common chat template families. */
 const END_OF_TURN = ['<|im_end|>', '<|eot_id|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '</s>'];
 
-export function stopIds(model: Pick<LoadedModel, 'config' | 'files'>, tok?: TextTokenizer, template?: string): number[] {
+export function stopIds(
+  model: Pick<LoadedModel, 'config' | 'files'>,
+  tok?: TextTokenizer,
+  template?: string,
+): number[] {
   const ids = new Set<number>(model.config.eos_token_id);
   const gen = model.files.generationConfig as { eos_token_id?: number | number[] } | undefined;
   const g = gen?.eos_token_id;

@@ -14,6 +14,7 @@ import type { Runtime } from '../runtime/types';
 import type { Example } from './batches';
 import { ALL_LINEAR, resolveTrainConfig, type TrainConfig } from './config';
 import { Trainer } from './trainer';
+import { maxRelErr } from '../testing/compare';
 
 const root = join(__dirname, '../../../tests/fixtures/golden');
 const cases = (
@@ -32,22 +33,11 @@ function readTensors(p: string): Map<string, Float32Array> {
   return new Map([...h.entries].map(([k, e]) => [k, readFloat32(bytes, e, p, k)]));
 }
 
-/** max |a − b| / max |b| over a whole tensor (relative to the tensor's scale). */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-12);
-}
-
 function expectAdapter(model: LoadedModel, cfg: TrainConfig, w: LoraWeights, file: string, tol: number) {
   const expected = readTensors(file);
   const ours = toPeft(loraSpecs(model.config, ALL_LINEAR), cfg.rank, w);
   expect(Object.keys(ours).sort()).toEqual([...expected.keys()].sort());
-  for (const [k, t] of Object.entries(ours)) expect(relErr(t.data, expected.get(k)!), k).toBeLessThan(tol);
+  for (const [k, t] of Object.entries(ours)) expect(maxRelErr(t.data, expected.get(k)!), k).toBeLessThan(tol);
 }
 
 let rt: Runtime;
