@@ -116,6 +116,33 @@ describe('cli train / eval / export', () => {
     );
   });
 
+  it('holds out a validation split and reports its loss', () => {
+    const out = join(tmp, 'val');
+    const r = cli(
+      'train',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--out',
+      out,
+      '--steps',
+      '2',
+      '--val-split',
+      '0.25',
+      '--eval-every',
+      '1',
+      '--quiet',
+    );
+    expect(r.code).toBe(0);
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(metrics).toHaveLength(2);
+    for (const m of metrics) expect(m.val_loss).toBeGreaterThan(0);
+  });
+
   it('resuming from a checkpoint gives the same run as not stopping', () => {
     const args = [
       '--model',

@@ -21,6 +21,7 @@ const USAGE = `LoRA Studio CLI
   generate --model DIR|HUB_ID [--adapter DIR] (--prompt TEXT | --chat TEXT [--system TEXT])
            [--max-new-tokens 64 --temperature 0 --top-p 1 --top-k 0 --repetition-penalty 1 --seed 0 --json]
   export   --model DIR|HUB_ID [--adapter DIR] --format peft|merged|gguf-adapter|gguf-merged --out PATH
+           [--dtype f32|f16|bf16|q8_0 --force]   (gguf: PATH is the .gguf file; a .Modelfile goes beside it)
 
 Every command: --backend auto|cpu|wasm|webgpu  --threads N  --quiet  --verbose
 Hub models: HF_ENDPOINT (mirror), HF_TOKEN (gated repos); downloads are cached in ~/.cache/lora-studio.
@@ -84,7 +85,14 @@ const specs = {
     seed: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
-  export: { ...common, adapter: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+  export: {
+    ...common,
+    adapter: { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    dtype: { type: 'string' },
+    force: { type: 'boolean' },
+  },
 } satisfies Record<string, ParseArgsConfig['options']>;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -216,6 +224,8 @@ export async function main(argv: string[]): Promise<number> {
         adapter: values.adapter as string | undefined,
         format: need(values, 'format') as ExportFormat,
         out: need(values, 'out'),
+        dtype: values.dtype as string | undefined,
+        force: !!values.force,
       });
     } else {
       throw new UserError(`command '${command}' is not available`);
