@@ -7,7 +7,7 @@ import { UserError } from '../engine/errors';
 import { hubSource, type FileSource } from '../engine/io/source';
 import { dirSource } from '../engine/io/source_node';
 import { loadModel, type LoadedModel } from '../engine/model/weights';
-import { createNodeRuntime } from '../engine/runtime/node_node';
+import { createNodeRuntime, hasHardwareGpu } from '../engine/runtime/node_node';
 import type { Runtime } from '../engine/runtime/types';
 import { parseDatasetStrict, issuesError } from '../data/formats';
 import { loadTokenizer, type TextTokenizer } from '../engine/text/tokenizer';
@@ -49,17 +49,8 @@ export async function openModel(spec: string, quiet = false): Promise<LoadedMode
 
 export async function openRuntime(backend: BackendChoice, threads?: number): Promise<Runtime> {
   if (backend === 'auto') {
-    // a real GPU through Dawn when there is one; a software adapter (SwiftShader) is never chosen
-    if (process.env.LORA_STUDIO_TRY_GPU === '1') {
-      try {
-        const rt = await createNodeRuntime({ backend: 'webgpu', threads });
-        if (!rt.info.software) return rt;
-        await rt.release();
-      } catch {
-        // no usable WebGPU adapter: fall through to the CPU
-      }
-    }
-    return createNodeRuntime({ backend: 'cpu', threads });
+    // a hardware GPU through Dawn when there is one; a software adapter (SwiftShader) is never chosen
+    backend = (await hasHardwareGpu()) ? 'webgpu' : 'cpu';
   }
   return createNodeRuntime({ backend, threads });
 }

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors';
+import { SOFTWARE_ADAPTER } from './webgpu';
 import { createOrtRuntime, type OrtModule } from './common';
 import { openWebGpu, webgpuSessionOptions, type Gpu } from './webgpu';
 import type { Runtime } from './types';
@@ -65,6 +66,28 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<Runti
 type OrtWeb = OrtModule & typeof import('onnxruntime-web/webgpu');
 let ortWebModule: Promise<OrtWeb> | undefined;
 let ortWebThreads = 0;
+
+/**
+ * Whether a hardware WebGPU adapter is present, without loading onnxruntime-web (for `--backend auto`):
+ * no Vulkan driver on Linux means none; otherwise Dawn is asked for its adapter and software adapters
+ * (SwiftShader, lavapipe) do not count.
+ */
+export async function hasHardwareGpu(): Promise<boolean> {
+  const env = process.env;
+  if (process.platform === 'linux' && !env.VK_ICD_FILENAMES && !env.VK_DRIVER_FILES && !ICD_DIRS.some(jsonIn))
+    return false;
+  try {
+    const adapter = await (await dawn()).requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return false;
+    const ai = adapter.info ?? {};
+    return (
+      !SOFTWARE_ADAPTER.test([ai.vendor, ai.architecture, ai.description, ai.device].join(' ')) &&
+      adapter.isFallbackAdapter !== true
+    );
+  } catch {
+    return false;
+  }
+}
 
 function ortWeb(threads: number): Promise<OrtWeb> {
   ortWebModule ??= import('onnxruntime-web/webgpu').then((ort) => {

@@ -61,7 +61,7 @@ const LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ];
 const FEATURES = ['shader-f16', 'subgroups'];
-const SOFTWARE = /swiftshader|lavapipe|llvmpipe|softpipe|microsoft basic render|\bwarp\b/i;
+export const SOFTWARE_ADAPTER = /swiftshader|lavapipe|llvmpipe|softpipe|microsoft basic render|\bwarp\b/i;
 
 export interface WebGpu {
   adapter: GpuAdapter;
@@ -87,7 +87,7 @@ export async function openWebGpu(gpu: Gpu): Promise<WebGpu | null> {
     vendor: ai.vendor || undefined,
     architecture: ai.architecture || undefined,
     description: ai.description || undefined,
-    software: SOFTWARE.test(text) || adapter.isFallbackAdapter === true,
+    software: SOFTWARE_ADAPTER.test(text) || adapter.isFallbackAdapter === true,
     f16: device.features.has('shader-f16'),
     maxBufferSize: dl.maxBufferSize,
     maxStorageBufferBindingSize: dl.maxStorageBufferBindingSize,
