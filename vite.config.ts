@@ -76,18 +76,27 @@ function contentSecurityPolicy(): Plugin {
       dev = c.command === 'serve' && !c.isProduction;
     },
     transformIndexHtml: () => [
-      { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: csp(dev) }, injectTo: 'head-prepend' },
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: csp(dev) },
+        injectTo: 'head-prepend',
+      },
     ],
   };
 }
 
-/** `.wasm` as application/wasm on the preview server too (streaming compilation needs it). */
-function wasmMime(): Plugin {
+/**
+ * Preview server: `.wasm` as application/wasm (streaming compilation needs it) and the CSP as a header on
+ * every response too, which is what governs workers (a worker does not inherit the page's meta policy).
+ */
+function previewHeaders(): Plugin {
   return {
-    name: 'wasm-mime',
+    name: 'preview-headers',
     configurePreviewServer(server) {
       server.middlewares.use((req, res, next) => {
-        if ((req.url ?? '').split('?')[0].endsWith('.wasm')) res.setHeader('Content-Type', 'application/wasm');
+        const path = (req.url ?? '').split('?')[0];
+        if (path.endsWith('.wasm')) res.setHeader('Content-Type', 'application/wasm');
+        res.setHeader('Content-Security-Policy', csp(false));
         next();
       });
     },
@@ -97,7 +106,7 @@ function wasmMime(): Plugin {
 export default defineConfig({
   // No SPA fallback: a missing file is a 404 (file sources probe for optional model files).
   appType: 'mpa',
-  plugins: [react(), ortRuntimeFiles(), contentSecurityPolicy(), wasmMime()],
+  plugins: [react(), ortRuntimeFiles(), contentSecurityPolicy(), previewHeaders()],
   resolve: {
     // onnxruntime-web without its wasm glue inlined: the glue and wasm load from /ort/ (wasmPaths), so its
     // pthread workers start from their own module URL rather than from our worker bundle.
@@ -106,6 +115,6 @@ export default defineConfig({
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
   server: { headers: { ...isolation } },
-  preview: { headers: { ...isolation, 'Content-Security-Policy': csp(false) } },
+  preview: { headers: { ...isolation } },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
 });

@@ -8,6 +8,8 @@ test('loads, is cross-origin isolated and serves its own onnxruntime files', asy
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+  const header = (await request.get('/')).headers()['content-security-policy'];
+  expect(header).toContain("script-src 'self' 'wasm-unsafe-eval';");
   const wasm = await request.head('/ort/ort-wasm-simd-threaded.asyncify.wasm');
   expect(wasm.status()).toBe(200);
   expect(wasm.headers()['content-type']).toBe('application/wasm');

@@ -28,6 +28,7 @@ export async function openTab(page: Page, name: TabName) {
 
 export async function shot(page: Page, name: string) {
   mkdirSync(ARTIFACTS, { recursive: true });
+  await page.evaluate(() => scrollTo(0, 0));
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
 }
 

@@ -35,7 +35,10 @@ function cors(res: ServerResponse) {
   res.setHeader('Access-Control-Allow-Origin', '*');
   res.setHeader('Access-Control-Allow-Headers', 'Authorization, Range, Content-Type');
   res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
-  res.setHeader('Access-Control-Expose-Headers', 'Content-Length, ETag, X-Error-Code, X-Repo-Commit, X-Linked-Size');
+  res.setHeader(
+    'Access-Control-Expose-Headers',
+    'Content-Length, ETag, X-Error-Code, X-Repo-Commit, X-Linked-Size',
+  );
   res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
 }
 
@@ -89,7 +92,8 @@ export function startHubServer(opts: HubServerOptions): Promise<HubServer> {
       res.setHeader('Content-Type', 'application/json');
       return res.end(JSON.stringify(log));
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'MethodNotAllowed', 'method not allowed');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return fail(res, 405, 'MethodNotAllowed', 'method not allowed');
 
     const api = /^\/api\/models\/([^/]+\/[^/]+)(?:\/revision\/([^/]+))?$/.exec(path);
     const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
@@ -100,15 +104,35 @@ export function startHubServer(opts: HubServerOptions): Promise<HubServer> {
     if (gated[id]) {
       const auth = req.headers.authorization ?? '';
       const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-      if (!token) return fail(res, 401, 'GatedRepo', `Access to model ${id} is restricted. You must have access to it and be authenticated to access it.`);
-      if (!tokens.has(token)) return fail(res, 403, 'GatedRepo', `Access to model ${id} is restricted and you are not in the authorized list.`);
+      if (!token)
+        return fail(
+          res,
+          401,
+          'GatedRepo',
+          `Access to model ${id} is restricted. You must have access to it and be authenticated to access it.`,
+        );
+      if (!tokens.has(token))
+        return fail(
+          res,
+          403,
+          'GatedRepo',
+          `Access to model ${id} is restricted and you are not in the authorized list.`,
+        );
     }
     if (api) {
       res.setHeader('Content-Type', 'application/json');
-      return res.end(JSON.stringify({ id, sha: COMMIT, gated: gated[id] ? 'manual' : false, siblings: listFiles(dir).map((rfilename) => ({ rfilename })) }));
+      return res.end(
+        JSON.stringify({
+          id,
+          sha: COMMIT,
+          gated: gated[id] ? 'manual' : false,
+          siblings: listFiles(dir).map((rfilename) => ({ rfilename })),
+        }),
+      );
     }
     const [, , revision, file] = m!;
-    if (revision !== 'main' && revision !== COMMIT) return fail(res, 404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
+    if (revision !== 'main' && revision !== COMMIT)
+      return fail(res, 404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
     const full = resolve(dir, file);
     if (!full.startsWith(dir + sep) || !existsSync(full) || !statSync(full).isFile()) {
       return fail(res, 404, 'EntryNotFound', `Entry not found: ${file}`);
@@ -139,11 +163,13 @@ export function startHubServer(opts: HubServerOptions): Promise<HubServer> {
 }
 
 const pairs = (list: string[] | undefined) =>
-  Object.fromEntries((list ?? []).map((s) => {
-    const i = s.indexOf('=');
-    if (i < 0) throw new Error(`expected owner/name=DIR, got ${s}`);
-    return [s.slice(0, i), s.slice(i + 1)];
-  }));
+  Object.fromEntries(
+    (list ?? []).map((s) => {
+      const i = s.indexOf('=');
+      if (i < 0) throw new Error(`expected owner/name=DIR, got ${s}`);
+      return [s.slice(0, i), s.slice(i + 1)];
+    }),
+  );
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const { values } = parseArgs({

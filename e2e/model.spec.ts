@@ -18,7 +18,10 @@ async function load(page: Page, repo: string) {
   return panel;
 }
 
-test('loads a Hub repo, shows its facts, and loads it again from the browser cache', async ({ page, request }) => {
+test('loads a Hub repo, shows its facts, and loads it again from the browser cache', async ({
+  page,
+  request,
+}) => {
   await openApp(page);
   await setHub(page);
   const panel = await load(page, TINY_REPO);
@@ -29,7 +32,9 @@ test('loads a Hub repo, shows its facts, and loads it again from the browser cac
   await expect(facts).toContainText('llama');
   await shot(page, 'model-loaded');
 
-  const before = ((await (await request.get(`${HUB_URL}/__log`)).json()) as { method: string; path: string }[]).length;
+  const before = (
+    (await (await request.get(`${HUB_URL}/__log`)).json()) as { method: string; path: string }[]
+  ).length;
   await page.reload();
   const again = await load(page, TINY_REPO);
   await expect(again.getByTestId('model-label')).toHaveText(TINY_REPO);

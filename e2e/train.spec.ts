@@ -19,7 +19,9 @@ test('trains a LoRA adapter and exports it', async ({ page }) => {
 
   panel = await openTab(page, 'Data');
   await panel.getByLabel('Import dataset file').setInputFiles('tests/fixtures/golden/llama/data.jsonl');
-  await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported (4 tokens)');
+  await expect(panel.getByRole('region', { name: 'Import report' })).toContainText(
+    '4 rows imported (4 tokens)',
+  );
   await panel.getByLabel('Validation split').fill('0.25');
   await panel.getByRole('button', { name: 'Preview row 1' }).click();
   await expect(panel.getByLabel('Template preview of row 1')).toContainText('⟨4⟩');
@@ -31,7 +33,11 @@ test('trains a LoRA adapter and exports it', async ({ page }) => {
   await panel.getByLabel('Run name').fill('e2e run');
   await panel.getByRole('button', { name: 'Start training' }).click();
   const progress = panel.getByRole('progressbar', { name: 'Training progress' });
-  await expect(progress).toHaveAttribute('aria-valuetext', /done · step 3 \/ 3/, { timeout: 300_000 });
+  await expect(progress).toHaveAttribute('aria-valuetext', /^(done|failed|stopped) /, { timeout: 300_000 });
+  await shot(page, 'train-finished');
+  const failure = panel.locator('.run-progress [role="alert"]');
+  if (await failure.count()) expect(await failure.innerText(), 'the run failed').toBe('');
+  await expect(progress).toHaveAttribute('aria-valuetext', /^done · step 3 \/ 3/);
   const history = panel.getByRole('table', { name: 'Run history' });
   await expect(history).toContainText('e2e run');
   await expect(history).toContainText('done');
@@ -48,6 +54,65 @@ test('trains a LoRA adapter and exports it', async ({ page }) => {
   const zip = unzipSync(new Uint8Array(readFileSync(file)));
   expect(Object.keys(zip).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
   const config = JSON.parse(new TextDecoder().decode(zip['adapter_config.json']));
-  expect(config).toMatchObject({ peft_type: 'LORA', r: 8, lora_alpha: 16, target_modules: ['q_proj', 'v_proj'] });
+  expect(config).toMatchObject({
+    peft_type: 'LORA',
+    r: 8,
+    lora_alpha: 16,
+    target_modules: ['q_proj', 'v_proj'],
+  });
   await shot(page, 'adapters-library');
+});
+
+test('pauses, resumes, survives a reload from its checkpoint, and stops with the adapter saved', async ({
+  page,
+}) => {
+  test.setTimeout(360_000);
+  await openApp(page);
+  const loadModel = async () => {
+    const p = await openTab(page, 'Model');
+    await p.getByLabel('Hub endpoint').fill(HUB_URL);
+    await p.getByLabel('Hub repo id').fill(TINY_REPO);
+    await p.getByRole('button', { name: 'Load repo' }).click();
+    await expect(p.getByTestId('model-label')).toHaveText(TINY_REPO);
+  };
+  await loadModel();
+  let panel = await openTab(page, 'Data');
+  await panel.getByLabel('Import dataset file').setInputFiles('tests/fixtures/golden/llama/data.jsonl');
+  await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+
+  panel = await openTab(page, 'Train');
+  await panel.getByLabel('Steps', { exact: true }).fill('400');
+  await panel.getByLabel('Batch size', { exact: true }).fill('2');
+  await panel.getByLabel('Checkpoint every').fill('2');
+  await panel.getByLabel('Run name').fill('long run');
+  await panel.getByRole('button', { name: 'Start training' }).click();
+  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
+  await expect(progress).toHaveAttribute('aria-valuetext', /checkpoint at [2-9]/, { timeout: 120_000 });
+
+  await panel.getByRole('button', { name: 'Pause' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^paused · step (\d+)/);
+  const paused = Number(/step (\d+)/.exec((await progress.getAttribute('aria-valuetext'))!)![1]);
+  await page.waitForTimeout(1500);
+  await expect(progress).toHaveAttribute('aria-valuetext', new RegExp(`^paused · step ${paused} `));
+  await panel.getByRole('button', { name: 'Resume' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', new RegExp(`^running · step (?!${paused} )`));
+
+  // closing the page mid-run: the run is interrupted and resumes from its last checkpoint
+  await page.reload();
+  await loadModel();
+  panel = await openTab(page, 'Train');
+  const history = panel.getByRole('table', { name: 'Run history' });
+  await expect(history).toContainText('interrupted');
+  await history.getByRole('button', { name: 'Resume long run' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step \d+/, { timeout: 120_000 });
+  await panel.getByRole('button', { name: 'Stop' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^stopped · step \d+/);
+  await expect(history).toContainText('stopped');
+  await shot(page, 'train-stopped');
+
+  panel = await openTab(page, 'Adapters & Export');
+  const lib = panel.getByRole('table', { name: 'Adapter library' });
+  await expect(
+    lib.getByRole('textbox', { name: /^Name of adapter long run \(stopped at \d+\)$/ }),
+  ).toBeVisible();
 });

@@ -17,7 +17,8 @@ async function collect(files: PickedFile[]): Promise<Record<string, Uint8Array>>
   const put = (path: string, bytes: Uint8Array) => {
     const base = path.split('/').pop()!;
     if (NEEDED.includes(base)) {
-      if (out[base]) throw new UserError(`more than one ${base} in the chosen files; pick one adapter folder`);
+      if (out[base])
+        throw new UserError(`more than one ${base} in the chosen files; pick one adapter folder`);
       out[base] = bytes;
     }
   };
@@ -27,7 +28,8 @@ async function collect(files: PickedFile[]): Promise<Record<string, Uint8Array>>
       const entries = unzipSync(new Uint8Array(await f.file.arrayBuffer()), {
         filter: (e) => {
           total += e.originalSize;
-          if (total > MAX_UNZIPPED) throw new UserError('the zip unpacks to more than 2 GiB; not an adapter', f.path);
+          if (total > MAX_UNZIPPED)
+            throw new UserError('the zip unpacks to more than 2 GiB; not an adapter', f.path);
           return NEEDED.includes(e.name.split('/').pop()!);
         },
       });
@@ -41,7 +43,10 @@ export async function importAdapter(files: PickedFile[], name: string): Promise<
   const m = getModel();
   const collected = await collect(files);
   for (const n of NEEDED) {
-    if (!collected[n]) throw new UserError(`no ${n} among the chosen files: a PEFT adapter folder has ${NEEDED.join(' and ')}`);
+    if (!collected[n])
+      throw new UserError(
+        `no ${n} among the chosen files: a PEFT adapter folder has ${NEEDED.join(' and ')}`,
+      );
   }
   const a = await readAdapter(memorySource(collected, name), m.model.config);
   return saveAdapter(

@@ -1,49 +1,30 @@
 // The engine worker's API: ONE object exposed with comlink (DESIGN §2, §5). The page imports only its
 // type (`EngineApi`); progress comes back through comlink.proxy callbacks, and long calls take a job id
 // that cancel/pause/resume address (an AbortSignal cannot cross the worker boundary).
-import type { Message } from '../src/data/rows';
-import { UserError } from '../src/engine/errors';
 import type { AdapterRecord } from '../src/storage';
-import { adaptersNotAvailable, chatNotAvailable } from './pending';
 import { importAdapter } from './adapters';
-import { describe, getModel, openRuntime, peekModel, type BackendPreference, type DeviceReport } from './context';
+import { generate, type GenerateRequest, type GenerateResult, type SamplingParams } from './chat';
 import {
-  importDataset,
+  describe,
+  getModel,
+  openRuntime,
+  peekModel,
+  type BackendPreference,
+  type DeviceReport,
+} from './context';
+import {
   previewData,
   type DataPreview,
-  type ImportResult,
   type PreviewRequest,
   type PreviewSegment,
   type RowCount,
 } from './data';
+import { importDataset, type ImportResult } from './dataImport';
+import { exportModel, type ExportFiles, type ExportFormat } from './export';
 import { CancelledError, findJob, runJob } from './jobs';
 import { loadModelInWorker, type LoadProgressEvent, type ModelFacts, type ModelRequest } from './model';
 import type { PickedFile } from './sources';
 import { runTraining, type TrainEvent, type TrainRequest, type TrainResult } from './train';
-
-export interface SamplingParams {
-  maxNewTokens: number;
-  temperature: number;
-  topP: number;
-  topK: number;
-  seed: number;
-}
-
-export interface GenerateRequest {
-  messages: Message[];
-  /** null: the base model alone. */
-  adapterId: string | null;
-  sampling: SamplingParams;
-}
-
-export interface GenerateResult {
-  text: string;
-  tokens: number;
-  ms: number;
-  stop: 'eos' | 'length' | 'cancelled';
-}
-
-export type ExportFormat = 'merged-safetensors' | 'gguf-adapter' | 'gguf-merged';
 
 let facts: ModelFacts | null = null;
 
@@ -67,7 +48,11 @@ export const api = {
   },
 
   /** Loads a base model (replacing the current one); progress ~10×/s. */
-  async loadModel(req: ModelRequest, onProgress: (p: LoadProgressEvent) => void, jobId?: string): Promise<ModelFacts> {
+  async loadModel(
+    req: ModelRequest,
+    onProgress: (p: LoadProgressEvent) => void,
+    jobId?: string,
+  ): Promise<ModelFacts> {
     facts = null;
     facts = await cancellable(jobId, (job) => loadModelInWorker(req, onProgress, job));
     return facts;
@@ -94,10 +79,9 @@ export const api = {
     return runJob(jobId, (job) => runTraining(req, onEvent, job));
   },
 
-  /** Streams a reply from the base model or base + adapter. */
-  async generate(req: GenerateRequest, onText: (delta: string) => void, jobId: string): Promise<GenerateResult> {
-    getModel();
-    return cancellable(jobId, (job) => chatNotAvailable(req, onText, job));
+  /** Streams a reply (text deltas) from the base model or base + a library adapter; one call at a time. */
+  generate(req: GenerateRequest, onText: (delta: string) => void, jobId: string): Promise<GenerateResult> {
+    return cancellable(jobId, (job) => generate(req, onText, job));
   },
 
   /** Imports a PEFT adapter (folder files or a .zip), checked against the loaded base model. */
@@ -105,10 +89,9 @@ export const api = {
     return importAdapter(files, name);
   },
 
-  /** Merged weights or GGUF for an adapter: files to save. */
-  async exportModel(adapterId: string | null, format: ExportFormat): Promise<Record<string, Uint8Array>> {
-    getModel();
-    return adaptersNotAvailable(adapterId, format);
+  /** GGUF adapter, GGUF of the base (adapterId null) or merged model, or merged safetensors: files to save. */
+  exportModel(adapterId: string | null, format: ExportFormat, name: string): Promise<ExportFiles> {
+    return exportModel(adapterId, format, name);
   },
 
   cancel(jobId: string): boolean {
@@ -129,6 +112,14 @@ export const api = {
 };
 
 export type EngineApi = typeof api;
-export type { DeviceReport, ModelFacts, ModelRequest, LoadProgressEvent, ImportResult, DataPreview, PreviewRequest };
+export type {
+  DeviceReport,
+  ModelFacts,
+  ModelRequest,
+  LoadProgressEvent,
+  ImportResult,
+  DataPreview,
+  PreviewRequest,
+};
 export type { TrainEvent, TrainRequest, TrainResult, PickedFile, RowCount, PreviewSegment };
-export { UserError };
+export type { GenerateRequest, GenerateResult, SamplingParams, ExportFormat, ExportFiles };

@@ -2,6 +2,7 @@
 // uploaded once and shared by training and chat), the loaded model with its tokenizer and chat template,
 // and the IndexedDB connection. Only ids and numbers leave the worker, never tensors.
 import { UserError } from '../src/engine/errors';
+import { DeviceModel } from '../src/engine/model/device';
 import type { LoadedModel } from '../src/engine/model/weights';
 import { createWebRuntime } from '../src/engine/runtime/web';
 import type { DeviceInfo, Runtime } from '../src/engine/runtime/types';
@@ -20,6 +21,8 @@ export interface DeviceReport extends DeviceInfo {
 
 export interface ModelState {
   model: LoadedModel;
+  /** config.json as written (the parsed config fills defaults): merged exports copy it. */
+  configJson?: unknown;
   /** Display label (repo id or folder name). */
   label: string;
   tokenizer?: TextTokenizer;
@@ -29,6 +32,8 @@ export interface ModelState {
 
 let runtime: Promise<Runtime> | undefined;
 let current: ModelState | undefined;
+/** The current model's weights on the device: uploaded once, shared by training and chat. */
+let device: Promise<DeviceModel> | undefined;
 
 /** The app's own /ort/ folder, where vite.config.ts puts onnxruntime-web's wasm runtime files. */
 const wasmPaths = () => new URL(`${import.meta.env.BASE_URL}ort/`, self.location.origin).href;
@@ -63,7 +68,25 @@ export function describe(info: DeviceInfo): DeviceReport {
   };
 }
 
-export const setModel = (m: ModelState | undefined) => (current = m);
+export function setModel(m: ModelState | undefined) {
+  const old = device;
+  device = undefined;
+  current = m;
+  void old?.then((d) => d.dispose()).catch(() => undefined);
+}
+
+/** The current model on the runtime's device (uploaded at first use). */
+export function getDeviceModel(): Promise<DeviceModel> {
+  const m = getModel();
+  if (!device) {
+    const p = getRuntime().then((rt) => DeviceModel.upload(rt, m.model));
+    device = p;
+    p.catch(() => {
+      if (device === p) device = undefined;
+    });
+  }
+  return device;
+}
 
 export function getModel(): ModelState {
   if (!current) throw new UserError('no model loaded: load one on the Model tab first');

@@ -1,69 +1,20 @@
-// Data tab work in the worker: importing a file (formats.ts detects container and row format; the rows are
-// kept as the user wrote them so the table can edit them), token counts per row against max length, and
-// the chat-template preview with the trained tokens marked (encode.ts decides which tokens are trained).
-import { detectContainer, parseDataset, type DataIssue } from '../src/data/formats';
-import { normalizeRow, type Row, type RowFormat } from '../src/data/rows';
+// Data tab work in the worker that needs the loaded model: stored rows → engine rows, token counts per row
+// against max length, and the chat-template preview with the trained tokens marked (encode.ts decides
+// which tokens are trained). File import is in dataImport.ts.
+import type { DataIssue } from '../src/data/formats';
+import { normalizeRow, type Row } from '../src/data/rows';
 import { UserError } from '../src/engine/errors';
 import { encodeRow, countTrained, type EncodeContext } from '../src/engine/text/encode';
 import type { TextTokenizer } from '../src/engine/text/tokenizer';
 import type { DataRow } from '../src/storage';
 import { getModel, type ModelState } from './context';
 
-export interface ImportResult {
-  rows: DataRow[];
-  errors: DataIssue[];
-  formats: Partial<Record<RowFormat, number>>;
-  container: string;
-}
-
-/** The row as written in the file where it can be recovered exactly (JSON, JSONL), else rebuilt from Row. */
-function rawRows(text: string, fileName: string, rows: Row[]): DataRow[] {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const lines = body.split('\n');
-  let items: unknown[] | undefined;
-  const itemsOf = () => {
-    if (items) return items;
-    const v: unknown = JSON.parse(body);
-    if (Array.isArray(v)) items = v;
-    else items = (Object.values(v as object).find((x) => Array.isArray(x)) as unknown[] | undefined) ?? [v];
-    return items;
-  };
-  const csv = /^(csv|tsv)$/.test(detectContainer(fileName, body));
-  return rows.map((r) => {
-    try {
-      if (!csv) {
-        const item = /item (\d+)$/.exec(r.where);
-        if (item) return itemsOf()[Number(item[1])] as DataRow;
-        if (/:\d+$/.test(r.where)) return JSON.parse(lines[r.line - 1]) as DataRow;
-      }
-    } catch {
-      // fall through to the rebuilt row
-    }
-    return rebuild(r);
-  });
-}
-
-function rebuild(r: Row): DataRow {
-  if (r.kind === 'text') return { text: r.text };
-  if (r.kind === 'tokens') return { input_ids: r.input_ids, labels: r.labels };
-  const sys = r.messages.find((m) => m.role === 'system')?.content;
-  const turns = r.messages.filter((m) => m.role !== 'system');
-  if (r.flat && turns.length === 2) {
-    if (r.format === 'prompt_completion') return { prompt: turns[0].content, completion: turns[1].content };
-    return { instruction: turns[0].content, input: '', output: turns[1].content, ...(sys ? { system: sys } : {}) };
-  }
-  return { messages: r.messages };
-}
-
-export function importDataset(text: string, fileName: string, vocabSize?: number): ImportResult {
-  const parsed = parseDataset(text, fileName, { vocabSize });
-  const formats: ImportResult['formats'] = {};
-  for (const r of parsed.rows) formats[r.format] = (formats[r.format] ?? 0) + 1;
-  return { rows: rawRows(text, fileName, parsed.rows), errors: parsed.errors, formats, container: detectContainer(fileName, text) };
-}
-
 /** Stored rows → engine Rows; bad rows become issues named "dataset row N" (1-based, as the table shows). */
-export function toRows(raw: DataRow[], name: string, vocabSize?: number): { rows: Row[]; issues: DataIssue[] } {
+export function toRows(
+  raw: DataRow[],
+  name: string,
+  vocabSize?: number,
+): { rows: Row[]; issues: DataIssue[] } {
   const rows: Row[] = [];
   const issues: DataIssue[] = [];
   raw.forEach((value, i) => {
@@ -78,7 +29,9 @@ export function toRows(raw: DataRow[], name: string, vocabSize?: number): { rows
 /** Without tokenizer.json only pre-tokenized rows work; ids are shown as ⟨id⟩ in the preview. */
 function idsOnly(vocabSize: number): TextTokenizer {
   const no = (): never => {
-    throw new UserError('this model has no tokenizer.json: only pre-tokenized rows ({"input_ids": …}) can be used');
+    throw new UserError(
+      'this model has no tokenizer.json: only pre-tokenized rows ({"input_ids": …}) can be used',
+    );
   };
   return {
     vocabSize,
@@ -136,7 +89,11 @@ export function previewData(req: PreviewRequest): DataPreview {
     try {
       // Counting uses an unbounded length so the histogram shows the true length against max-len.
       const full = encodeRow(row, { ...ctx, maxLen: Number.MAX_SAFE_INTEGER });
-      counts.push({ tokens: full.input_ids.length, trained: countTrained(full.labels), truncated: full.input_ids.length > ctx.maxLen });
+      counts.push({
+        tokens: full.input_ids.length,
+        trained: countTrained(full.labels),
+        truncated: full.input_ids.length > ctx.maxLen,
+      });
       if (i === req.index) segments = segmentsOf(ctx.tokenizer, full.input_ids, full.labels, ctx.maxLen);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
@@ -149,7 +106,7 @@ export function previewData(req: PreviewRequest): DataPreview {
 /** Runs of tokens of the same kind, decoded (token 0 is never a target: no logit predicts it). */
 function segmentsOf(tok: TextTokenizer, ids: number[], labels: number[], maxLen: number): PreviewSegment[] {
   const out: PreviewSegment[] = [];
-  const kind = (t: number): PreviewSegment['kind'] => 
+  const kind = (t: number): PreviewSegment['kind'] =>
     t >= maxLen ? 'cut' : t > 0 && labels[t] !== -100 ? 'trained' : 'prompt';
   let start = 0;
   for (let t = 1; t <= ids.length; t++) {

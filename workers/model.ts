@@ -1,5 +1,5 @@
 // Loading a base model in the worker from the Hub (through the IndexedDB cache), from files the user picked,
-// or from the embedded model the app serves under /models/default/; and the facts the Model tab shows.
+// or from the embedded model the app serves under /models/tiny-chat/; and the facts the Model tab shows.
 import { UserError } from '../src/engine/errors';
 import { hubSource, type FileSource } from '../src/engine/io/source';
 import { loadModel as engineLoadModel, type LoadedModel } from '../src/engine/model/weights';
@@ -12,8 +12,8 @@ import { db, setModel, type ModelState } from './context';
 import type { Job } from './jobs';
 import { cachedSource, pickedSource, urlSource, type PickedFile } from './sources';
 
-/** Where the app serves its embedded default model (public/models/default/ in the repo). */
-export const EMBEDDED_MODEL_PATH = 'models/default/';
+/** Where the app serves its embedded default model (public/models/tiny-chat/ in the repo). */
+export const EMBEDDED_MODEL_PATH = 'models/tiny-chat/';
 
 export type ModelRequest =
   | { hub: { repo: string; revision?: string; endpoint: string; token?: string } }
@@ -54,7 +54,12 @@ export interface ModelFacts {
   cache?: { cached: number; downloaded: number; note: string | null };
 }
 
-export function modelFacts(m: LoadedModel, label: string, kind: ModelFacts['kind'], hasTemplate: boolean): ModelFacts {
+export function modelFacts(
+  m: LoadedModel,
+  label: string,
+  kind: ModelFacts['kind'],
+  hasTemplate: boolean,
+): ModelFacts {
   const c = m.config;
   let params = 0;
   let largest = 0;
@@ -92,7 +97,13 @@ function sourceFor(req: ModelRequest, dbp: Awaited<ReturnType<typeof db>>, job: 
   const signalFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: job.signal });
   if ('hub' in req) {
     const { repo, revision, endpoint, token } = req.hub;
-    const inner = hubSource({ repo: repo.trim(), revision, endpoint, token: token || undefined, fetch: signalFetch });
+    const inner = hubSource({
+      repo: repo.trim(),
+      revision,
+      endpoint,
+      token: token || undefined,
+      fetch: signalFetch,
+    });
     const cached = cachedSource(inner, dbp, hubCacheKey(endpoint, repo.trim(), revision));
     return { source: cached as FileSource, cached, label: repo.trim(), kind: 'hub' as const };
   }
@@ -101,7 +112,11 @@ function sourceFor(req: ModelRequest, dbp: Awaited<ReturnType<typeof db>>, job: 
     return { source: pickedSource(req.files, req.name), label: req.name, kind: 'local' as const };
   }
   const base = new URL(`${import.meta.env.BASE_URL}${EMBEDDED_MODEL_PATH}`, self.location.origin).href;
-  return { source: urlSource(base, 'embedded model', signalFetch), label: 'Embedded tiny model', kind: 'embedded' as const };
+  return {
+    source: urlSource(base, 'embedded model', signalFetch),
+    label: 'Embedded tiny model',
+    kind: 'embedded' as const,
+  };
 }
 
 export async function loadModelInWorker(
@@ -123,15 +138,24 @@ export async function loadModelInWorker(
   job.check();
   await cached?.finish();
   const template = pickChatTemplate(model.files.tokenizerConfig, model.files.chatTemplate);
+  const configJson: unknown = JSON.parse(await source.text('config.json'));
   const state: ModelState = {
     model,
+    configJson,
     label,
-    tokenizer: model.files.tokenizerJson ? loadTokenizer(model.files.tokenizerJson, model.files.tokenizerConfig) : undefined,
+    tokenizer: model.files.tokenizerJson
+      ? loadTokenizer(model.files.tokenizerJson, model.files.tokenizerConfig)
+      : undefined,
     template,
     templateKwargs: defaultTemplateKwargs(model.config.model_type),
   };
   setModel(state);
   const facts = modelFacts(model, label, kind, template !== undefined);
-  if (cached) facts.cache = { cached: cached.stats.cached, downloaded: cached.stats.downloaded, note: cached.stats.notCached };
+  if (cached)
+    facts.cache = {
+      cached: cached.stats.cached,
+      downloaded: cached.stats.downloaded,
+      note: cached.stats.notCached,
+    };
   return facts;
 }

@@ -13,7 +13,7 @@ import { Rng } from '../src/engine/train/rng';
 import { Trainer, type Checkpoint, type StepMetrics } from '../src/engine/train/trainer';
 import * as store from '../src/storage';
 import type { DataRow, RunStatus } from '../src/storage';
-import { db, getModel, getRuntime } from './context';
+import { db, getDeviceModel, getModel, getRuntime } from './context';
 import { encodeContext, toRows } from './data';
 import type { Job } from './jobs';
 
@@ -30,7 +30,16 @@ export interface TrainRequest {
 }
 
 export type TrainEvent =
-  | { type: 'start'; runId: string; totalSteps: number; step: number; trainRows: number; valRows: number; truncated: number; skipped: number }
+  | {
+      type: 'start';
+      runId: string;
+      totalSteps: number;
+      step: number;
+      trainRows: number;
+      valRows: number;
+      truncated: number;
+      skipped: number;
+    }
   | { type: 'step'; runId: string; metrics: StepMetrics }
   | { type: 'val'; runId: string; step: number; loss: number }
   | { type: 'status'; runId: string; status: RunStatus; message?: string }
@@ -51,14 +60,16 @@ function examplesFor(req: TrainRequest, cfg: TrainConfig) {
   const enc = encodeDataset(rows, encodeContext(m, cfg.maxLen, cfg.trainOnPrompt));
   const hard = enc.issues.filter((i) => !i.message.startsWith('nothing to train on'));
   if (hard.length) throw issuesError(hard);
-  if (enc.examples.length === 0) throw new UserError('no row has anything to train on (every label is masked)');
+  if (enc.examples.length === 0)
+    throw new UserError('no row has anything to train on (every label is masked)');
   let train: Example[] = enc.examples;
   let val: Example[] = [];
   if (cfg.valSplit > 0) {
     // The same seeded split as the CLI's, so a run here and there see the same rows.
     const order = new Rng(cfg.seed ^ 0x5eed).shuffle([...train.keys()]);
     const nVal = Math.max(1, Math.round(train.length * cfg.valSplit));
-    if (nVal >= train.length) throw new UserError(`a validation split of ${cfg.valSplit} leaves no training rows`);
+    if (nVal >= train.length)
+      throw new UserError(`a validation split of ${cfg.valSplit} leaves no training rows`);
     const held = new Set(order.slice(0, nVal));
     val = train.filter((_, i) => held.has(i));
     train = train.filter((_, i) => !held.has(i));
@@ -66,7 +77,11 @@ function examplesFor(req: TrainRequest, cfg: TrainConfig) {
   return { train, val, truncated: enc.stats.truncated, skipped: enc.stats.droppedEmpty };
 }
 
-export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => void, job: Job): Promise<TrainResult> {
+export async function runTraining(
+  req: TrainRequest,
+  emit: (e: TrainEvent) => void,
+  job: Job,
+): Promise<TrainResult> {
   const d = await db();
   const m = getModel();
   const runtime = await getRuntime();
@@ -88,7 +103,13 @@ export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => vo
       if (!files) throw new UserError('the chosen start adapter is no longer in the library');
       const a = await readAdapter(memorySource(files, 'library adapter'), m.model.config);
       initWeights = a.weights;
-      cfg = resolveTrainConfig({ ...cfg, rank: a.meta.rank, alpha: a.meta.alpha, targets: a.meta.targets, rslora: a.meta.rslora });
+      cfg = resolveTrainConfig({
+        ...cfg,
+        rank: a.meta.rank,
+        alpha: a.meta.alpha,
+        targets: a.meta.targets,
+        rslora: a.meta.rslora,
+      });
     }
     run = await store.createRun(d, {
       name: req.name,
@@ -101,7 +122,9 @@ export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => vo
   }
   const runId = run.id;
   const status = async (s: RunStatus, message?: string) => {
-    await store.updateRun(d, runId, { status: s, ...(message ? { error: message } : {}) }).catch(() => undefined);
+    await store
+      .updateRun(d, runId, { status: s, ...(message ? { error: message } : {}) })
+      .catch(() => undefined);
     emit({ type: 'status', runId, status: s, message });
   };
 
@@ -111,10 +134,28 @@ export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => vo
     if (resume && (run.config as { rows?: number }).rows !== req.rows.length) {
       throw new UserError('the dataset changed since this run was paused; start a new run instead');
     }
-    trainer = await Trainer.create({ runtime, model: m.model, config: cfg, train: ex.train, init: initWeights, resume });
+    const device = await getDeviceModel();
+    trainer = await Trainer.create({
+      runtime,
+      model: m.model,
+      device,
+      config: cfg,
+      train: ex.train,
+      init: initWeights,
+      resume,
+    });
     const t = trainer;
     await store.updateRun(d, runId, { totalSteps: t.totalSteps });
-    emit({ type: 'start', runId, totalSteps: t.totalSteps, step: t.step, trainRows: ex.train.length, valRows: ex.val.length, truncated: ex.truncated, skipped: ex.skipped });
+    emit({
+      type: 'start',
+      runId,
+      totalSteps: t.totalSteps,
+      step: t.step,
+      trainRows: ex.train.length,
+      valRows: ex.val.length,
+      truncated: ex.truncated,
+      skipped: ex.skipped,
+    });
     const meta: AdapterMeta = {
       rank: cfg.rank,
       alpha: cfg.alpha,
@@ -146,15 +187,18 @@ export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => vo
         await status('running');
       }
       const mt = await t.trainStep();
-      if (!Number.isFinite(mt.loss)) throw new UserError(`the loss became ${mt.loss} at step ${mt.step}; try a lower learning rate`);
+      if (!Number.isFinite(mt.loss))
+        throw new UserError(`the loss became ${mt.loss} at step ${mt.step}; try a lower learning rate`);
       lastLoss = mt.loss;
       await store.appendMetrics(d, runId, [{ ...mt, runId, kind: 'train', time: Date.now() }]);
       emit({ type: 'step', runId, metrics: mt });
-      if (ex.val.length && (mt.step % evalEvery === 0 || mt.step === t.totalSteps)) lastVal = await evaluate();
+      if (ex.val.length && (mt.step % evalEvery === 0 || mt.step === t.totalSteps))
+        lastVal = await evaluate();
       if (cfg.checkpointEvery > 0 && mt.step % cfg.checkpointEvery === 0) await checkpoint();
     }
     // Stopped early or finished: keep a checkpoint (resumable) and the adapter as trained so far.
     if (t.step > 0) {
+      if (job.cancelled && ex.val.length) lastVal = await evaluate();
       await checkpoint();
       const files = writeAdapter(m.model.config, { meta, weights: await t.adapter() });
       const adapter = await store.saveAdapter(

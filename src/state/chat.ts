@@ -34,7 +34,13 @@ export interface ChatSlice {
   clearChat(): void;
 }
 
-export const defaultSampling: SamplingParams = { maxNewTokens: 128, temperature: 0.7, topP: 0.9, topK: 0, seed: 0 };
+export const defaultSampling: SamplingParams = {
+  maxNewTokens: 128,
+  temperature: 0.7,
+  topP: 0.9,
+  topK: 0,
+  seed: 0,
+};
 
 const updateReply = (turns: ChatTurn[], id: number, which: 'base' | 'tuned', f: (r: Reply) => Reply) =>
   turns.map((t) => {
@@ -51,7 +57,8 @@ export const createChatSlice: StateCreator<StudioState, [], [], ChatSlice> = (se
   setChat: (patch) => set(patch),
   setSampling: (patch) => set((s) => ({ sampling: { ...s.sampling, ...patch } })),
   addTurn: (turn) => set((s) => ({ turns: [...s.turns, turn] })),
-  patchReply: (id, which, patch) => set((s) => ({ turns: updateReply(s.turns, id, which, (r) => ({ ...r, ...patch })) })),
+  patchReply: (id, which, patch) =>
+    set((s) => ({ turns: updateReply(s.turns, id, which, (r) => ({ ...r, ...patch })) })),
   appendReply: (id, which, delta) =>
     set((s) => ({ turns: updateReply(s.turns, id, which, (r) => ({ ...r, text: r.text + delta })) })),
   clearChat: () => set({ turns: [] }),

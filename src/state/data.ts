@@ -40,7 +40,9 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
   setDatasets: (datasets) =>
     set((s) => ({
       datasets,
-      activeDatasetId: datasets.some((d) => d.id === s.activeDatasetId) ? s.activeDatasetId : (datasets[0]?.id ?? null),
+      activeDatasetId: datasets.some((d) => d.id === s.activeDatasetId)
+        ? s.activeDatasetId
+        : (datasets[0]?.id ?? null),
     })),
   putDataset: (rec) =>
     set((s) => {
@@ -51,7 +53,10 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
   removeDataset: (id) =>
     set((s) => {
       const datasets = s.datasets.filter((d) => d.id !== id);
-      return { datasets, activeDatasetId: s.activeDatasetId === id ? (datasets[0]?.id ?? null) : s.activeDatasetId };
+      return {
+        datasets,
+        activeDatasetId: s.activeDatasetId === id ? (datasets[0]?.id ?? null) : s.activeDatasetId,
+      };
     }),
   setActiveDataset: (id) => set({ activeDatasetId: id, importReport: null, preview: null, previewRow: 0 }),
   setImportReport: (importReport) => set({ importReport }),

@@ -4,7 +4,11 @@ import { newId, stamp, write, type AdapterRecord, type DB } from './db';
 
 export type NewAdapter = Omit<AdapterRecord, 'id' | 'createdAt' | 'size'>;
 
-export async function saveAdapter(db: DB, meta: NewAdapter, files: Record<string, Uint8Array>): Promise<AdapterRecord> {
+export async function saveAdapter(
+  db: DB,
+  meta: NewAdapter,
+  files: Record<string, Uint8Array>,
+): Promise<AdapterRecord> {
   const size = Object.values(files).reduce((s, f) => s + f.byteLength, 0);
   const rec: AdapterRecord = { ...meta, id: newId('lora'), createdAt: stamp(), size };
   await write(db, ['adapters', 'adapterFiles'], `adapter "${meta.name}"`, async (tx) => {

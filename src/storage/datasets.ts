@@ -9,7 +9,12 @@ export async function listDatasets(db: DB): Promise<DatasetRecord[]> {
 
 export const getDataset = (db: DB, id: string) => db.get('datasets', id);
 
-export async function createDataset(db: DB, name: string, rows: DataRow[] = [], valSplit = 0): Promise<DatasetRecord> {
+export async function createDataset(
+  db: DB,
+  name: string,
+  rows: DataRow[] = [],
+  valSplit = 0,
+): Promise<DatasetRecord> {
   const now = stamp();
   const rec: DatasetRecord = { id: newId('ds'), name, rows, valSplit, createdAt: now, updatedAt: now };
   await write(db, ['datasets'], `dataset "${name}"`, async (tx) => {

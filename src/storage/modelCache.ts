@@ -13,7 +13,14 @@ export async function getCachedFile(db: DB, source: string, path: string): Promi
 }
 
 export async function putCachedFile(db: DB, source: string, path: string, bytes: Uint8Array): Promise<void> {
-  const rec: ModelFileRecord = { key: fileKey(source, path), source, path, size: bytes.byteLength, bytes, storedAt: Date.now() };
+  const rec: ModelFileRecord = {
+    key: fileKey(source, path),
+    source,
+    path,
+    size: bytes.byteLength,
+    bytes,
+    storedAt: Date.now(),
+  };
   await write(db, ['modelFiles', 'modelIndex'], `model file ${path}`, async (tx) => {
     await tx.objectStore('modelFiles').put(rec);
     const index = tx.objectStore('modelIndex');

@@ -11,7 +11,10 @@ export interface StorageEstimateInfo {
 export async function estimateStorage(): Promise<StorageEstimateInfo> {
   const s = globalThis.navigator?.storage;
   if (!s?.estimate) return { usage: 0, quota: 0, persisted: false, available: false };
-  const [est, persisted] = await Promise.all([s.estimate(), s.persisted ? s.persisted() : Promise.resolve(false)]);
+  const [est, persisted] = await Promise.all([
+    s.estimate(),
+    s.persisted ? s.persisted() : Promise.resolve(false),
+  ]);
   return { usage: est.usage ?? 0, quota: est.quota ?? 0, persisted, available: true };
 }
 

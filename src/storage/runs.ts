@@ -3,11 +3,20 @@
 // crash or a full disk never leaves a run without its last good checkpoint.
 import { newId, stamp, write, type CheckpointRecord, type DB, type MetricRecord, type RunRecord } from './db';
 
-export type NewRun = Omit<RunRecord, 'id' | 'startedAt' | 'updatedAt' | 'step' | 'status'> & { status?: RunRecord['status'] };
+export type NewRun = Omit<RunRecord, 'id' | 'startedAt' | 'updatedAt' | 'step' | 'status'> & {
+  status?: RunRecord['status'];
+};
 
 export async function createRun(db: DB, run: NewRun): Promise<RunRecord> {
   const now = stamp();
-  const rec: RunRecord = { status: 'running', ...run, id: newId('run'), step: 0, startedAt: now, updatedAt: now };
+  const rec: RunRecord = {
+    status: 'running',
+    ...run,
+    id: newId('run'),
+    step: 0,
+    startedAt: now,
+    updatedAt: now,
+  };
   await write(db, ['runs'], `run "${rec.name}"`, async (tx) => {
     await tx.objectStore('runs').add(rec);
   });
@@ -61,7 +70,12 @@ export async function getMetrics(db: DB, runId: string): Promise<MetricRecord[]>
  * Stores a checkpoint and points the run at it. New record first, then the pointer, then the old record
  * is deleted, all in one transaction: if anything fails (quota), the run keeps its previous checkpoint.
  */
-export async function saveCheckpoint(db: DB, runId: string, step: number, data: unknown): Promise<CheckpointRecord> {
+export async function saveCheckpoint(
+  db: DB,
+  runId: string,
+  step: number,
+  data: unknown,
+): Promise<CheckpointRecord> {
   const rec: CheckpointRecord = { id: newId('ckpt'), runId, step, createdAt: stamp(), data };
   await write(db, ['checkpoints', 'runs'], `checkpoint at step ${step}`, async (tx) => {
     const runs = tx.objectStore('runs');

@@ -8,6 +8,8 @@ export interface Settings {
   /** Backend preference for the engine worker. */
   backend: 'auto' | 'webgpu' | 'wasm';
   activeDatasetId?: string;
+  /** The Train form as last edited (TrainConfig fields). */
+  trainForm?: Record<string, unknown>;
 }
 
 export const defaultSettings: Settings = {
@@ -20,7 +22,7 @@ export async function loadSettings(db: DB): Promise<Settings> {
   const out: Settings = { ...defaultSettings };
   const keys = await db.getAllKeys('settings');
   for (const k of keys) {
-    if (k in defaultSettings || k === 'activeDatasetId') {
+    if (k in defaultSettings || k === 'activeDatasetId' || k === 'trainForm') {
       (out as unknown as Record<string, unknown>)[k] = await db.get('settings', k);
     }
   }

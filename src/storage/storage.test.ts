@@ -4,7 +4,17 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStudioDB, StorageFullError, type DB } from './db';
 import { createDataset, deleteDataset, getDataset, listDatasets, saveDataset } from './datasets';
-import { appendMetrics, createRun, deleteRun, getMetrics, getRun, latestCheckpoint, markInterruptedRuns, saveCheckpoint, updateRun } from './runs';
+import {
+  appendMetrics,
+  createRun,
+  deleteRun,
+  getMetrics,
+  getRun,
+  latestCheckpoint,
+  markInterruptedRuns,
+  saveCheckpoint,
+  updateRun,
+} from './runs';
 import { deleteAdapter, getAdapterFiles, listAdapters, renameAdapter, saveAdapter } from './adapters';
 import {
   deleteCachedModel,
@@ -31,7 +41,10 @@ afterEach(() => {
 function failNextWrite(store: string) {
   for (const m of ['put', 'add'] as const) {
     const real = m === 'put' ? realPut : realAdd;
-    IDBObjectStore.prototype[m] = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+    IDBObjectStore.prototype[m] = function (
+      this: IDBObjectStore,
+      ...args: Parameters<IDBObjectStore['put']>
+    ) {
       if (this.name === store) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
       return real.apply(this, args);
     };
@@ -39,7 +52,14 @@ function failNextWrite(store: string) {
 }
 
 const newRun = (db: DB) =>
-  createRun(db, { name: 'r', model: 'tiny', datasetId: 'd', datasetName: 'd', config: { rank: 8 }, totalSteps: 10 });
+  createRun(db, {
+    name: 'r',
+    model: 'tiny',
+    datasetId: 'd',
+    datasetName: 'd',
+    config: { rank: 8 },
+    totalSteps: 10,
+  });
 
 describe('datasets', () => {
   it('creates, edits, lists and deletes named datasets', async () => {
@@ -101,7 +121,9 @@ describe('runs and checkpoints', () => {
     expect(await db.get('checkpoints', c1.id)).toBeUndefined();
 
     failNextWrite('checkpoints');
-    await expect(saveCheckpoint(db, run.id, 15, { a: new Float32Array([5]) })).rejects.toBeInstanceOf(StorageFullError);
+    await expect(saveCheckpoint(db, run.id, 15, { a: new Float32Array([5]) })).rejects.toBeInstanceOf(
+      StorageFullError,
+    );
     expect((await latestCheckpoint(db, run.id))!.step).toBe(10);
     expect(await db.count('checkpoints')).toBe(1);
   });
@@ -115,14 +137,19 @@ describe('runs and checkpoints', () => {
     expect(await markInterruptedRuns(db)).toBe(1);
     expect((await getRun(db, run.id))!.status).toBe('interrupted');
     await deleteRun(db, run.id);
-    expect([await db.count('runs'), await db.count('metrics'), await db.count('checkpoints')]).toEqual([0, 0, 0]);
+    expect([await db.count('runs'), await db.count('metrics'), await db.count('checkpoints')]).toEqual([
+      0, 0, 0,
+    ]);
   });
 });
 
 describe('adapters', () => {
   it('saves metadata and files together; renames; deletes both', async () => {
     const db = await fresh();
-    const files = { 'adapter_config.json': new TextEncoder().encode('{}'), 'adapter_model.safetensors': new Uint8Array(16) };
+    const files = {
+      'adapter_config.json': new TextEncoder().encode('{}'),
+      'adapter_model.safetensors': new Uint8Array(16),
+    };
     const a = await saveAdapter(
       db,
       { name: 'lora', baseModel: 'tiny', rank: 8, alpha: 16, targets: ['q_proj'], origin: 'trained' },
@@ -140,7 +167,11 @@ describe('adapters', () => {
     const db = await fresh();
     failNextWrite('adapterFiles');
     await expect(
-      saveAdapter(db, { name: 'x', baseModel: 'b', rank: 1, alpha: 1, targets: [], origin: 'imported' }, { f: new Uint8Array(1) }),
+      saveAdapter(
+        db,
+        { name: 'x', baseModel: 'b', rank: 1, alpha: 1, targets: [], origin: 'imported' },
+        { f: new Uint8Array(1) },
+      ),
     ).rejects.toBeInstanceOf(StorageFullError);
     expect(await db.count('adapters')).toBe(0);
   });

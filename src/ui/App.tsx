@@ -27,16 +27,33 @@ const fromHash = () => {
 function DeviceBadge() {
   const device = useStudio((s) => s.device);
   const error = useStudio((s) => s.deviceError);
-  if (error) return <span className="badge bad" data-testid="device" title={error}>Engine unavailable: {error}</span>;
-  if (!device) return <span className="badge" data-testid="device">Starting engine…</span>;
+  if (error)
+    return (
+      <span className="badge bad" data-testid="device" title={error}>
+        Engine unavailable: {error}
+      </span>
+    );
+  if (!device)
+    return (
+      <span className="badge" data-testid="device">
+        Starting engine…
+      </span>
+    );
   const title = [
     device.description,
     device.fallbackReason && `WebGPU not used: ${device.fallbackReason}`,
     device.maxStorageBufferBindingSize && `max binding ${bytes(device.maxStorageBufferBindingSize)}`,
     device.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated (1 thread)',
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return (
-    <span className={`badge ${device.backend === 'webgpu' && !device.software ? 'good' : 'warn'}`} data-testid="device" data-backend={device.backend} title={title}>
+    <span
+      className={`badge ${device.backend === 'webgpu' && !device.software ? 'good' : 'warn'}`}
+      data-testid="device"
+      data-backend={device.backend}
+      title={title}
+    >
       {device.summary}
     </span>
   );
@@ -46,7 +63,10 @@ function StorageBadge() {
   const s = useStudio((x) => x.storage);
   if (!s?.available) return null;
   return (
-    <span className="badge subtle" title={s.persisted ? 'persistent storage granted' : 'storage may be evicted by the browser'}>
+    <span
+      className="badge subtle"
+      title={s.persisted ? 'persistent storage granted' : 'storage may be evicted by the browser'}
+    >
       Storage {bytes(s.usage)} / {bytes(s.quota)}
     </span>
   );
@@ -69,7 +89,9 @@ export function App() {
         <div className="brand">
           <img src={`${import.meta.env.BASE_URL}favicon.svg`} alt="" width={22} height={22} />
           <h1>LoRA Studio</h1>
-          <span className="tagline">instruction-tune small language models on your own GPU; nothing leaves this machine</span>
+          <span className="tagline">
+            instruction-tune small language models on your own GPU; nothing leaves this machine
+          </span>
         </div>
         <div className="status">
           <StorageBadge />

@@ -17,11 +17,15 @@ export function Tabs(props: { tabs: TabDef[]; selected: string; onSelect: (id: s
     const focused = (e.target as HTMLElement).id.replace(/^tab-/, '');
     const i = Math.max(0, ids.indexOf(ids.includes(focused) ? focused : props.selected));
     const next =
-      e.key === 'ArrowRight' ? ids[(i + 1) % ids.length]
-      : e.key === 'ArrowLeft' ? ids[(i - 1 + ids.length) % ids.length]
-      : e.key === 'Home' ? ids[0]
-      : e.key === 'End' ? ids[ids.length - 1]
-      : null;
+      e.key === 'ArrowRight'
+        ? ids[(i + 1) % ids.length]
+        : e.key === 'ArrowLeft'
+          ? ids[(i - 1 + ids.length) % ids.length]
+          : e.key === 'Home'
+            ? ids[0]
+            : e.key === 'End'
+              ? ids[ids.length - 1]
+              : null;
     if (!next) return;
     e.preventDefault();
     props.onSelect(next);

@@ -16,14 +16,22 @@ export function ProgressBar(props: { value: number; max: number; label: string; 
         aria-valuenow={props.max > 0 ? Math.round(pct) : undefined}
         aria-valuetext={props.detail}
       >
-        <div className={`progress-fill${props.max > 0 ? '' : ' indeterminate'}`} style={{ width: props.max > 0 ? `${pct}%` : undefined }} />
+        <div
+          className={`progress-fill${props.max > 0 ? '' : ' indeterminate'}`}
+          style={{ width: props.max > 0 ? `${pct}%` : undefined }}
+        />
       </div>
       {props.detail && <div className="progress-detail">{props.detail}</div>}
     </div>
   );
 }
 
-export function Card(props: { title?: string; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Card(props: {
+  title?: string;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
     <section className={`card ${props.className ?? ''}`} aria-label={props.title}>
       {(props.title || props.actions) && (
@@ -38,7 +46,12 @@ export function Card(props: { title?: string; actions?: ReactNode; children: Rea
 }
 
 /** A label, a control and its help line; the control gets the label and the help as its description. */
-export function Field(props: { label: string; help?: string; children: (id: string, describedBy?: string) => ReactNode; wide?: boolean }) {
+export function Field(props: {
+  label: string;
+  help?: string;
+  children: (id: string, describedBy?: string) => ReactNode;
+  wide?: boolean;
+}) {
   const id = useId();
   const helpId = props.help ? `${id}-help` : undefined;
   return (

@@ -30,3 +30,15 @@ export const loss = (x: number | undefined) => (x === undefined || !Number.isFin
 
 export const date = (t: number) =>
   new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function flops(n: number): string {
+  const u: [number, string][] = [
+    [1e15, 'PFLOP'],
+    [1e12, 'TFLOP'],
+    [1e9, 'GFLOP'],
+    [1e6, 'MFLOP'],
+  ];
+  for (const [scale, unit] of u)
+    if (n >= scale) return `${(n / scale).toFixed(n / scale >= 100 ? 0 : 1)} ${unit}`;
+  return `${Math.round(n)} FLOP`;
+}

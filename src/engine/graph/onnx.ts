@@ -1,100 +1,59 @@
-// Serialises a Graph to an ONNX ModelProto with protobufjs. The schema below is the subset of onnx.proto
-// (field numbers as in the ONNX spec, IR version 8) that our graphs use.
-import protobuf from 'protobufjs';
+// Serialises a Graph to an ONNX ModelProto (IR version 8) with protobufjs's Writer. Field numbers are those
+// of onnx.proto for the subset our graphs use. The Writer needs no generated or reflected code, so this runs
+// under a Content-Security-Policy without 'unsafe-eval' (the studio's worker).
+import { Writer } from 'protobufjs/minimal';
 import { onnxDtype } from './ops';
 import { check, type AttrValue, type Graph, type Node, type Value } from './ir';
 
-const schema = {
-  nested: {
-    onnx: {
-      nested: {
-        ModelProto: {
-          fields: {
-            irVersion: { type: 'int64', id: 1 },
-            opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
-            producerName: { type: 'string', id: 2 },
-            producerVersion: { type: 'string', id: 3 },
-            graph: { type: 'GraphProto', id: 7 },
-          },
-        },
-        OperatorSetIdProto: {
-          fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } },
-        },
-        GraphProto: {
-          fields: {
-            node: { rule: 'repeated', type: 'NodeProto', id: 1 },
-            name: { type: 'string', id: 2 },
-            initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-            input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
-            output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
-          },
-        },
-        NodeProto: {
-          fields: {
-            input: { rule: 'repeated', type: 'string', id: 1 },
-            output: { rule: 'repeated', type: 'string', id: 2 },
-            name: { type: 'string', id: 3 },
-            opType: { type: 'string', id: 4 },
-            attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
-            domain: { type: 'string', id: 7 },
-          },
-        },
-        AttributeProto: {
-          fields: {
-            name: { type: 'string', id: 1 },
-            f: { type: 'float', id: 2 },
-            i: { type: 'int64', id: 3 },
-            s: { type: 'bytes', id: 4 },
-            floats: { rule: 'repeated', type: 'float', id: 7 },
-            ints: { rule: 'repeated', type: 'int64', id: 8 },
-            strings: { rule: 'repeated', type: 'bytes', id: 9 },
-            type: { type: 'int32', id: 20 },
-          },
-        },
-        TensorProto: {
-          fields: {
-            dims: { rule: 'repeated', type: 'int64', id: 1 },
-            dataType: { type: 'int32', id: 2 },
-            name: { type: 'string', id: 8 },
-            rawData: { type: 'bytes', id: 9 },
-          },
-        },
-        ValueInfoProto: { fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 } } },
-        TypeProto: { fields: { tensorType: { type: 'TensorTypeProto', id: 1 } } },
-        TensorTypeProto: {
-          fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } },
-        },
-        TensorShapeProto: { fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } } },
-        Dimension: { fields: { dimValue: { type: 'int64', id: 1 }, dimParam: { type: 'string', id: 2 } } },
-      },
-    },
-  },
-};
-
-const root = protobuf.Root.fromJSON(schema);
-const ModelProto = root.lookupType('onnx.ModelProto');
+// wire types
+const VARINT = 0;
+const LEN = 2;
+const I32 = 5;
+const tag = (field: number, wire: number) => (field << 3) | wire;
 const utf8 = new TextEncoder();
+
+const str = (w: Writer, field: number, s: string) => w.uint32(tag(field, LEN)).string(s);
+const int = (w: Writer, field: number, n: number) => w.uint32(tag(field, VARINT)).int64(n);
+function msg(w: Writer, field: number, body: (w: Writer) => void) {
+  w.uint32(tag(field, LEN)).fork();
+  body(w);
+  w.ldelim();
+}
 
 // AttributeProto.AttributeType
 const FLOAT = 1, INT = 2, STRING = 3, INTS = 7, STRINGS = 8; // prettier-ignore
 
-function attribute(name: string, v: AttrValue) {
-  if (typeof v === 'number')
-    return Number.isInteger(v) ? { name, type: INT, i: v } : { name, type: FLOAT, f: v };
-  if (typeof v === 'string') return { name, type: STRING, s: utf8.encode(v) };
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
-    return { name, type: STRINGS, strings: v.map((x) => utf8.encode(x as string)) };
+function attribute(w: Writer, name: string, v: AttrValue) {
+  str(w, 1, name);
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    int(w, 3, v);
+    int(w, 20, INT);
+  } else if (typeof v === 'number' || (typeof v === 'object' && !Array.isArray(v))) {
+    w.uint32(tag(2, I32)).float(typeof v === 'number' ? v : (v as { float: number }).float);
+    int(w, 20, FLOAT);
+  } else if (typeof v === 'string') {
+    w.uint32(tag(4, LEN)).bytes(utf8.encode(v));
+    int(w, 20, STRING);
+  } else if ((v as readonly unknown[]).every((x) => typeof x === 'string')) {
+    for (const x of v as readonly string[]) w.uint32(tag(9, LEN)).bytes(utf8.encode(x));
+    int(w, 20, STRINGS);
+  } else {
+    for (const x of v as readonly number[]) int(w, 8, x);
+    int(w, 20, INTS);
   }
-  if (Array.isArray(v)) return { name, type: INTS, ints: v };
-  return { name, type: FLOAT, f: (v as { float: number }).float };
 }
 
-const valueInfo = (v: Value) => ({
-  name: v.name,
-  type: {
-    tensorType: { elemType: onnxDtype(v.dtype), shape: { dim: v.shape.map((d) => ({ dimValue: d })) } },
-  },
-});
+function valueInfo(w: Writer, v: Value) {
+  str(w, 1, v.name);
+  msg(w, 2, (t) =>
+    msg(t, 1, (tt) => {
+      int(tt, 1, onnxDtype(v.dtype));
+      msg(tt, 2, (sh) => {
+        for (const d of v.shape) msg(sh, 1, (dim) => int(dim, 1, d));
+      });
+    }),
+  );
+}
 
 /** Nodes and constants that some graph output depends on, in topological (creation) order. */
 export function live(graph: Graph): { nodes: Node[]; constants: Value[] } {
@@ -120,33 +79,40 @@ export function live(graph: Graph): { nodes: Node[]; constants: Value[] } {
 export function toOnnx(graph: Graph): Uint8Array {
   check(graph.outputs.length > 0, 'graph has no outputs');
   const { nodes, constants } = live(graph);
-  const opsetImport = [{ domain: '', version: graph.opset }];
-  if (graph.nodes.some((n) => n.domain === 'com.microsoft'))
-    opsetImport.push({ domain: 'com.microsoft', version: 1 });
-  const msg = ModelProto.fromObject({
-    irVersion: 8,
-    producerName: 'lora-studio',
-    producerVersion: '0.1',
-    opsetImport,
-    graph: {
-      name: graph.name,
-      node: nodes.map((n) => ({
-        input: n.inputs.map((x) => (x === null ? '' : x.name)),
-        output: n.outputs.map((x) => x.name),
-        name: `${n.op}_${n.id}`,
-        opType: n.op,
-        domain: n.domain,
-        attribute: Object.entries(n.attrs).map(([k, v]) => attribute(k, v)),
-      })),
-      initializer: constants.map((c) => ({
-        name: c.name,
-        dims: c.shape,
-        dataType: onnxDtype(c.dtype),
-        rawData: new Uint8Array(c.data!.buffer, c.data!.byteOffset, c.data!.byteLength),
-      })),
-      input: graph.inputs.map(valueInfo),
-      output: graph.outputs.map(valueInfo),
-    },
+  const w = Writer.create();
+  int(w, 1, 8); // ir_version
+  str(w, 2, 'lora-studio');
+  str(w, 3, '0.1');
+  const opsets: [string, number][] = [['', graph.opset]];
+  if (nodes.some((n) => n.domain === 'com.microsoft')) opsets.push(['com.microsoft', 1]);
+  msg(w, 7, (gw) => {
+    for (const n of nodes) {
+      msg(gw, 1, (nw) => {
+        for (const x of n.inputs) str(nw, 1, x === null ? '' : x.name);
+        for (const y of n.outputs) str(nw, 2, y.name);
+        str(nw, 3, `${n.op}_${n.id}`);
+        str(nw, 4, n.op);
+        for (const [k, v] of Object.entries(n.attrs)) msg(nw, 5, (aw) => attribute(aw, k, v));
+        if (n.domain) str(nw, 7, n.domain);
+      });
+    }
+    str(gw, 2, graph.name);
+    for (const c of constants) {
+      msg(gw, 5, (tw) => {
+        for (const d of c.shape) int(tw, 1, d);
+        int(tw, 2, onnxDtype(c.dtype));
+        str(tw, 8, c.name);
+        tw.uint32(tag(9, LEN)).bytes(new Uint8Array(c.data!.buffer, c.data!.byteOffset, c.data!.byteLength));
+      });
+    }
+    for (const v of graph.inputs) msg(gw, 11, (vw) => valueInfo(vw, v));
+    for (const v of graph.outputs) msg(gw, 12, (vw) => valueInfo(vw, v));
   });
-  return ModelProto.encode(msg).finish();
+  for (const [domain, version] of opsets) {
+    msg(w, 8, (ow) => {
+      str(ow, 1, domain);
+      int(ow, 2, version);
+    });
+  }
+  return w.finish();
 }

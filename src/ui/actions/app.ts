@@ -1,5 +1,6 @@
 // Start-up and shared helpers for the page's actions: open storage, restore settings, datasets, runs and
 // adapters, ask for persistent storage, and start the engine worker's runtime.
+import { defaultTrainConfig } from '../../engine/train/config';
 import * as storage from '../../storage';
 import { useStudio } from '../../state/store';
 import { engine, errorText, isCancelled } from '../engine';
@@ -39,6 +40,21 @@ export async function saveSettings(patch: Partial<storage.Settings>) {
   }
 }
 
+let formTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Keeps the Train form across reloads (saved shortly after the last edit). */
+export function saveTrainForm() {
+  clearTimeout(formTimer);
+  formTimer = setTimeout(() => void saveSettings({ trainForm: { ...st().trainForm } }), 500);
+}
+
+function restoreTrainForm() {
+  const saved = st().settings.trainForm;
+  if (!saved) return;
+  const known = Object.keys(defaultTrainConfig);
+  st().setTrainForm(Object.fromEntries(Object.entries(saved).filter(([k]) => known.includes(k))));
+}
+
 export async function initDevice() {
   try {
     st().setDevice(await engine().init(st().settings.backend));
@@ -52,6 +68,7 @@ export async function startup() {
     const d = await db();
     await storage.requestPersistence();
     st().setSettings(await storage.loadSettings(d));
+    restoreTrainForm();
     await storage.markInterruptedRuns(d);
     const datasets = await storage.listDatasets(d);
     st().setDatasets(datasets);
@@ -65,8 +82,8 @@ export async function startup() {
 }
 
 /** Offers bytes as a file download. */
-export function download(name: string, data: BlobPart, type = 'application/octet-stream') {
-  const url = URL.createObjectURL(new Blob([data], { type }));
+export function download(name: string, data: BlobPart | Blob, type = 'application/octet-stream') {
+  const url = URL.createObjectURL(data instanceof Blob ? data : new Blob([data], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;

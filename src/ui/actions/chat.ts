@@ -20,7 +20,12 @@ function history(turns: ChatTurn[], which: 'base' | 'tuned'): Message[] {
   return out;
 }
 
-async function stream(turnId: number, which: 'base' | 'tuned', messages: Message[], adapterId: string | null) {
+async function stream(
+  turnId: number,
+  which: 'base' | 'tuned',
+  messages: Message[],
+  adapterId: string | null,
+) {
   const jobId = newJobId('chat');
   st().patchReply(turnId, which, { jobId });
   try {
@@ -43,15 +48,23 @@ export async function send(text: string) {
   const adapter = s.chatAdapterId;
   const both = s.compare && adapter !== null;
   const blank = { text: '', jobId: null, error: null };
-  s.addTurn({ id, user: text, replies: adapter === null ? { base: blank } : both ? { base: blank, tuned: blank } : { tuned: blank } });
+  s.addTurn({
+    id,
+    user: text,
+    replies: adapter === null ? { base: blank } : both ? { base: blank, tuned: blank } : { tuned: blank },
+  });
   const jobs: Promise<void>[] = [];
-  if (adapter === null || both) jobs.push(stream(id, 'base', [...history(previous, 'base'), { role: 'user', content: text }], null));
-  if (adapter !== null) jobs.push(stream(id, 'tuned', [...history(previous, 'tuned'), { role: 'user', content: text }], adapter));
+  if (adapter === null || both)
+    jobs.push(stream(id, 'base', [...history(previous, 'base'), { role: 'user', content: text }], null));
+  if (adapter !== null)
+    jobs.push(stream(id, 'tuned', [...history(previous, 'tuned'), { role: 'user', content: text }], adapter));
   await Promise.all(jobs);
 }
 
 export function stopStreaming() {
-  for (const t of st().turns) for (const r of Object.values(t.replies)) if (r?.jobId) void engine().cancel(r.jobId);
+  for (const t of st().turns)
+    for (const r of Object.values(t.replies)) if (r?.jobId) void engine().cancel(r.jobId);
 }
 
-export const isStreaming = (turns: ChatTurn[]) => turns.some((t) => Object.values(t.replies).some((r) => r?.jobId));
+export const isStreaming = (turns: ChatTurn[]) =>
+  turns.some((t) => Object.values(t.replies).some((r) => r?.jobId));

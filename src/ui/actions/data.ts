@@ -34,7 +34,11 @@ export function selectDataset(id: string) {
 }
 
 /** Updates the dataset in the page at once and in IndexedDB shortly after (edits come per keystroke). */
-export function updateDataset(id: string, patch: Partial<Pick<DatasetRecord, 'rows' | 'name' | 'valSplit'>>, delay = 400) {
+export function updateDataset(
+  id: string,
+  patch: Partial<Pick<DatasetRecord, 'rows' | 'name' | 'valSplit'>>,
+  delay = 400,
+) {
   const cur = st().datasets.find((d) => d.id === id);
   if (!cur) return;
   const next = { ...cur, ...patch };
@@ -84,14 +88,24 @@ export async function importFile(file: File, into: 'new' | 'active') {
   try {
     const text = await file.text();
     const res = await engine().importDataset(text, file.name);
-    st().setImportReport({ fileName: file.name, added: res.rows.length, errors: res.errors, formats: res.formats });
+    st().setImportReport({
+      fileName: file.name,
+      added: res.rows.length,
+      errors: res.errors,
+      formats: res.formats,
+    });
     if (res.rows.length === 0) return;
     const target = into === 'active' ? activeDataset() : null;
     if (target) updateDataset(target.id, { rows: [...target.rows, ...res.rows] }, 0);
     else {
       await newDataset(file.name.replace(/\.(jsonl|ndjson|json|csv|tsv)$/i, ''), res.rows);
       // newDataset cleared the report when selecting; put it back
-      st().setImportReport({ fileName: file.name, added: res.rows.length, errors: res.errors, formats: res.formats });
+      st().setImportReport({
+        fileName: file.name,
+        added: res.rows.length,
+        errors: res.errors,
+        formats: res.formats,
+      });
     }
   } catch (e) {
     report(e, `could not import ${file.name}`);

@@ -1,7 +1,7 @@
 // Adapters & Export actions: rename, delete, import a PEFT folder or zip (checked by the worker against the
 // loaded base model), export a PEFT zip (fflate), and free space (cached models).
 import { zipSync } from 'fflate';
-import type { PickedFile } from '../../../workers/api';
+import type { ExportFormat, PickedFile } from '../../../workers/api';
 import * as storage from '../../storage';
 import type { AdapterRecord } from '../../storage';
 import { useStudio } from '../../state/store';
@@ -55,13 +55,45 @@ export async function exportPeftZip(a: AdapterRecord) {
   }
 }
 
-export async function exportOther(a: AdapterRecord | null, format: 'merged-safetensors' | 'gguf-adapter' | 'gguf-merged') {
+export async function exportOther(a: AdapterRecord | null, format: ExportFormat) {
+  if (st().modelStatus !== 'ready')
+    return st().notify('error', 'load the base model first: this export is built from it');
+  const what =
+    format === 'gguf-adapter' ? 'GGUF adapter' : format === 'gguf-merged' ? 'GGUF model' : 'merged model';
+  st().notify('info', `building the ${what}…`);
   try {
-    const files = await engine().exportModel(a?.id ?? null, format);
-    for (const [name, bytes] of Object.entries(files)) download(name, bytes as Uint8Array<ArrayBuffer>);
+    const files = await engine().exportModel(
+      a?.id ?? null,
+      format,
+      a?.name ?? st().modelFacts?.label ?? 'model',
+    );
+    const entries = Object.entries(files);
+    if (format === 'merged-safetensors') {
+      // a folder's worth of files: one zip (stored, the weights do not compress)
+      const zip = zipSync(Object.fromEntries(entries.map(([n, chunks]) => [n, concat(chunks)])), {
+        level: 0,
+      });
+      download(
+        `${safeName(a?.name ?? 'model')}-merged.zip`,
+        zip as Uint8Array<ArrayBuffer>,
+        'application/zip',
+      );
+    } else
+      for (const [name, chunks] of entries) download(name, new Blob(chunks as Uint8Array<ArrayBuffer>[]));
   } catch (e) {
     report(e, 'export failed');
   }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
 }
 
 export async function deleteCachedModel(source: string) {
@@ -75,6 +107,10 @@ export async function deleteCachedModel(source: string) {
 
 export async function askPersistence() {
   const ok = await storage.requestPersistence();
-  if (!ok) st().notify('info', 'the browser did not grant persistent storage; data may be evicted under storage pressure');
+  if (!ok)
+    st().notify(
+      'info',
+      'the browser did not grant persistent storage; data may be evicted under storage pressure',
+    );
   await refreshStorage();
 }

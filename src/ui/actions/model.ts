@@ -2,7 +2,7 @@
 import type { ModelRequest, PickedFile } from '../../../workers/api';
 import { useStudio } from '../../state/store';
 import { cb, engine, errorText, isCancelled, newJobId } from '../engine';
-import { refreshStorage, report } from './app';
+import { refreshStorage } from './app';
 import { refreshPreview } from './data';
 
 const st = () => useStudio.getState();
@@ -22,13 +22,15 @@ export async function loadModel(req: ModelRequest, what: string) {
     );
     if (st().modelJobId !== jobId) return;
     st().finishModelLoad(facts);
+    if (st().trainForm.maxLen > facts.context) st().setTrainForm({ maxLen: facts.context });
     if (facts.cache?.note) st().notify('info', facts.cache.note);
     void refreshStorage();
     void refreshPreview();
   } catch (e) {
     if (st().modelJobId !== jobId) return;
+    // shown inline on the Model tab (no toast on top)
     st().finishModelLoad(null, isCancelled(e) ? null : errorText(e));
-    if (!isCancelled(e)) report(e, `could not load ${what}`);
+    if (!isCancelled(e)) console.error(e);
   }
 }
 

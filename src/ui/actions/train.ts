@@ -17,8 +17,18 @@ function onEvent(e: TrainEvent) {
   if (!run) return;
   switch (e.type) {
     case 'start':
-      st().patchRun({ runId: e.runId, status: 'running', totalSteps: e.totalSteps, firstStep: e.step, startedAt: performance.now(), trainRows: e.trainRows, valRows: e.valRows, truncated: e.truncated });
-      if (e.truncated) st().notify('info', `${e.truncated} rows are longer than max length and were truncated`);
+      st().patchRun({
+        runId: e.runId,
+        status: 'running',
+        totalSteps: e.totalSteps,
+        firstStep: e.step,
+        startedAt: performance.now(),
+        trainRows: e.trainRows,
+        valRows: e.valRows,
+        truncated: e.truncated,
+      });
+      if (e.truncated)
+        st().notify('info', `${e.truncated} rows are longer than max length and were truncated`);
       void refreshRuns();
       break;
     case 'step':
@@ -94,9 +104,25 @@ export async function resumeRun(run: RunRecord) {
   if (!ds) return st().notify('error', `the dataset "${run.datasetName}" of this run was deleted`);
   const metrics = await storage.getMetrics(await db(), run.id);
   const live = blankRun(run.name);
-  live.metrics = metrics.filter((m) => m.kind === 'train').map((m) => ({ step: m.step, loss: m.loss, lr: m.lr ?? 0, grad_norm: m.grad_norm ?? 0, tokens: m.tokens ?? 0, ms: m.ms ?? 0 }));
+  live.metrics = metrics
+    .filter((m) => m.kind === 'train')
+    .map((m) => ({
+      step: m.step,
+      loss: m.loss,
+      lr: m.lr ?? 0,
+      grad_norm: m.grad_norm ?? 0,
+      tokens: m.tokens ?? 0,
+      ms: m.ms ?? 0,
+    }));
   live.val = metrics.filter((m) => m.kind === 'val').map((m) => ({ step: m.step, loss: m.loss }));
-  await launch(live, { name: run.name, datasetId: ds.id, datasetName: ds.name, rows: ds.rows, config: run.config as Partial<TrainConfig>, resumeRunId: run.id });
+  await launch(live, {
+    name: run.name,
+    datasetId: ds.id,
+    datasetName: ds.name,
+    rows: ds.rows,
+    config: run.config as Partial<TrainConfig>,
+    resumeRunId: run.id,
+  });
 }
 
 export const pauseRun = () => {
@@ -125,7 +151,16 @@ export async function showRun(run: RunRecord) {
     totalSteps: run.totalSteps,
     adapterId: run.adapterId ?? null,
     message: run.error ?? null,
-    metrics: metrics.filter((m) => m.kind === 'train').map((m) => ({ step: m.step, loss: m.loss, lr: m.lr ?? 0, grad_norm: m.grad_norm ?? 0, tokens: m.tokens ?? 0, ms: m.ms ?? 0 })),
+    metrics: metrics
+      .filter((m) => m.kind === 'train')
+      .map((m) => ({
+        step: m.step,
+        loss: m.loss,
+        lr: m.lr ?? 0,
+        grad_norm: m.grad_norm ?? 0,
+        tokens: m.tokens ?? 0,
+        ms: m.ms ?? 0,
+      })),
     val: metrics.filter((m) => m.kind === 'val').map((m) => ({ step: m.step, loss: m.loss })),
   });
 }

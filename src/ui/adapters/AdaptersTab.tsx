@@ -16,12 +16,22 @@ function AdapterRow({ a }: { a: AdapterRecord }) {
   return (
     <tr>
       <td>
-        <input aria-label={`Name of adapter ${a.name}`} className="name-input" value={name} onChange={(e) => setName(e.target.value)}
-          onBlur={() => void renameAdapter(a, name)} onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()} />
-        <div className="muted small">{a.origin === 'imported' ? 'imported' : `trained on ${a.datasetName ?? '?'}`}</div>
+        <input
+          aria-label={`Name of adapter ${a.name}`}
+          className="name-input"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          onBlur={() => void renameAdapter(a, name)}
+          onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
+        />
+        <div className="muted small">
+          {a.origin === 'imported' ? 'imported' : `trained on ${a.datasetName ?? '?'}`}
+        </div>
       </td>
       <td className="mono small">{a.baseModel}</td>
-      <td className="num">{a.rank} / {a.alpha}</td>
+      <td className="num">
+        {a.rank} / {a.alpha}
+      </td>
       <td className="small">{a.targets.join(', ')}</td>
       <td className="num">{a.steps ?? '–'}</td>
       <td className="num">{loss(a.finalLoss)}</td>
@@ -29,13 +39,39 @@ function AdapterRow({ a }: { a: AdapterRecord }) {
       <td className="small">{date(a.createdAt)}</td>
       <td className="num small">{bytes(a.size)}</td>
       <td className="actions">
-        <button className="small" aria-label={`Export ${a.name} as PEFT zip`} onClick={() => void exportPeftZip(a)}>PEFT zip</button>
-        <button className="small" aria-label={`Export ${a.name} as GGUF adapter`} onClick={() => void exportOther(a, 'gguf-adapter')}>GGUF</button>
-        <button className="small" aria-label={`Export ${a.name} merged into the base model`} onClick={() => void exportOther(a, 'merged-safetensors')}>Merged</button>
+        <button
+          className="small"
+          aria-label={`Export ${a.name} as PEFT zip`}
+          onClick={() => void exportPeftZip(a)}
+        >
+          PEFT zip
+        </button>
+        <button
+          className="small"
+          aria-label={`Export ${a.name} as GGUF adapter`}
+          onClick={() => void exportOther(a, 'gguf-adapter')}
+        >
+          GGUF
+        </button>
+        <button
+          className="small"
+          aria-label={`Export ${a.name} merged into the base model`}
+          onClick={() => void exportOther(a, 'merged-safetensors')}
+        >
+          Merged
+        </button>
         {confirm ? (
-          <button className="small danger" onClick={() => void deleteAdapter(a)}>Confirm</button>
+          <button className="small danger" onClick={() => void deleteAdapter(a)}>
+            Confirm
+          </button>
         ) : (
-          <button className="small ghost" aria-label={`Delete adapter ${a.name}`} onClick={() => setConfirm(true)}>Delete</button>
+          <button
+            className="small ghost"
+            aria-label={`Delete adapter ${a.name}`}
+            onClick={() => setConfirm(true)}
+          >
+            Delete
+          </button>
         )}
       </td>
     </tr>
@@ -55,19 +91,50 @@ function Import() {
     run(files, name);
   };
   return (
-    <div className={`dropzone${over ? ' over' : ''}`} aria-label="Drop a PEFT adapter folder or zip here"
-      onDragOver={(e) => { e.preventDefault(); setOver(true); }} onDragLeave={() => setOver(false)} onDrop={(e) => void onDrop(e)}>
-      <span>{ready ? 'Drop a PEFT adapter (folder or .zip with adapter_config.json and adapter_model.safetensors), or' : 'Load its base model first: an imported adapter is checked against it.'}</span>
+    <div
+      className={`dropzone${over ? ' over' : ''}`}
+      aria-label="Drop a PEFT adapter folder or zip here"
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => void onDrop(e)}
+    >
+      <span>
+        {ready
+          ? 'Drop a PEFT adapter (folder or .zip with adapter_config.json and adapter_model.safetensors), or'
+          : 'Load its base model first: an imported adapter is checked against it.'}
+      </span>
       <label className={`button${ready ? '' : ' disabled'}`}>
         Import zip…
-        <input type="file" accept=".zip,application/zip" className="sr-only" aria-label="Import PEFT adapter zip" disabled={!ready}
-          onChange={(e) => { const f = fromInput(e.target.files); run(f, f[0]?.path ?? 'adapter'); e.target.value = ''; }} />
+        <input
+          type="file"
+          accept=".zip,application/zip"
+          className="sr-only"
+          aria-label="Import PEFT adapter zip"
+          disabled={!ready}
+          onChange={(e) => {
+            const f = fromInput(e.target.files);
+            run(f, f[0]?.path ?? 'adapter');
+            e.target.value = '';
+          }}
+        />
       </label>
       <label className={`button${ready ? '' : ' disabled'}`}>
         Import folder…
-        <input type="file" className="sr-only" aria-label="Import PEFT adapter folder" disabled={!ready}
+        <input
+          type="file"
+          className="sr-only"
+          aria-label="Import PEFT adapter folder"
+          disabled={!ready}
           ref={(el) => el?.setAttribute('webkitdirectory', '')}
-          onChange={(e) => { const f = fromInput(e.target.files); run(f, folderName(f)); e.target.value = ''; }} />
+          onChange={(e) => {
+            const f = fromInput(e.target.files);
+            run(f, folderName(f));
+            e.target.value = '';
+          }}
+        />
       </label>
     </div>
   );
@@ -88,18 +155,32 @@ export function AdaptersTab() {
                 <tr>
                   <th scope="col">Name</th>
                   <th scope="col">Base model</th>
-                  <th scope="col" className="num">Rank / α</th>
+                  <th scope="col" className="num">
+                    Rank / α
+                  </th>
                   <th scope="col">Targets</th>
-                  <th scope="col" className="num">Steps</th>
-                  <th scope="col" className="num">Loss</th>
-                  <th scope="col" className="num">Val loss</th>
+                  <th scope="col" className="num">
+                    Steps
+                  </th>
+                  <th scope="col" className="num">
+                    Loss
+                  </th>
+                  <th scope="col" className="num">
+                    Val loss
+                  </th>
                   <th scope="col">Date</th>
-                  <th scope="col" className="num">Size</th>
-                  <th scope="col"><span className="sr-only">Actions</span></th>
+                  <th scope="col" className="num">
+                    Size
+                  </th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
-                {adapters.map((a) => <AdapterRow key={a.id} a={a} />)}
+                {adapters.map((a) => (
+                  <AdapterRow key={a.id} a={a} />
+                ))}
               </tbody>
             </table>
           </div>
@@ -108,8 +189,12 @@ export function AdaptersTab() {
       </Card>
       <Card title="Export the base model">
         <div className="inline">
-          <button disabled={!model} onClick={() => void exportOther(null, 'gguf-merged')}>Base model as GGUF</button>
-          <span className="muted small">for llama.cpp or Ollama; adapters export per row above (PEFT zip loads in transformers/PEFT).</span>
+          <button disabled={!model} onClick={() => void exportOther(null, 'gguf-merged')}>
+            Base model as GGUF
+          </button>
+          <span className="muted small">
+            for llama.cpp or Ollama; adapters export per row above (PEFT zip loads in transformers/PEFT).
+          </span>
         </div>
       </Card>
       <StoragePanel />

@@ -9,13 +9,33 @@ export function StoragePanel() {
   const s = useStudio((x) => x.storage);
   const cached = useStudio((x) => x.cachedModels);
   return (
-    <Card title="Storage" actions={<button className="ghost small" onClick={() => void refreshStorage()}>Refresh</button>}>
+    <Card
+      title="Storage"
+      actions={
+        <button className="ghost small" onClick={() => void refreshStorage()}>
+          Refresh
+        </button>
+      }
+    >
       {s?.available ? (
         <>
-          <ProgressBar label="Browser storage used" value={s.usage} max={s.quota} detail={`${bytes(s.usage)} used of ${bytes(s.quota)} available to this site`} />
+          <ProgressBar
+            label="Browser storage used"
+            value={s.usage}
+            max={s.quota}
+            detail={`${bytes(s.usage)} used of ${bytes(s.quota)} available to this site`}
+          />
           <div className="inline">
-            <span>{s.persisted ? 'Persistent storage: granted (the browser will not evict this data).' : 'Persistent storage: not granted (the browser may evict data under pressure).'}</span>
-            {!s.persisted && <button className="small" onClick={() => void askPersistence()}>Ask for persistent storage</button>}
+            <span>
+              {s.persisted
+                ? 'Persistent storage: granted (the browser will not evict this data).'
+                : 'Persistent storage: not granted (the browser may evict data under pressure).'}
+            </span>
+            {!s.persisted && (
+              <button className="small" onClick={() => void askPersistence()}>
+                Ask for persistent storage
+              </button>
+            )}
           </div>
         </>
       ) : (
@@ -23,7 +43,9 @@ export function StoragePanel() {
       )}
       <h3>Cached models</h3>
       {cached.length === 0 ? (
-        <div className="muted small">None. Models downloaded from the Hub are kept here so a reload does not download them again.</div>
+        <div className="muted small">
+          None. Models downloaded from the Hub are kept here so a reload does not download them again.
+        </div>
       ) : (
         <ul className="plain-list">
           {cached.map((m) => {
@@ -31,9 +53,18 @@ export function StoragePanel() {
             return (
               <li key={m.source} className="inline">
                 <span className="mono">{repo}</span>
-                <span className="muted small">{rev} · {endpoint} · {m.files} files · {bytes(m.bytes)}{m.complete ? '' : ' · partial'}</span>
+                <span className="muted small">
+                  {rev} · {endpoint} · {m.files} files · {bytes(m.bytes)}
+                  {m.complete ? '' : ' · partial'}
+                </span>
                 <span className="spacer" />
-                <button className="small ghost" aria-label={`Remove cached ${repo}`} onClick={() => void deleteCachedModel(m.source)}>Remove</button>
+                <button
+                  className="small ghost"
+                  aria-label={`Remove cached ${repo}`}
+                  onClick={() => void deleteCachedModel(m.source)}
+                >
+                  Remove
+                </button>
               </li>
             );
           })}

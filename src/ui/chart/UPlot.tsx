@@ -26,8 +26,16 @@ const dark = () => matchMedia('(prefers-color-scheme: dark)').matches;
 
 export function chartColors(): ChartColors {
   return dark()
-    ? { text: '#aab1c0', grid: 'rgba(255,255,255,0.08)', series: ['#818cf8', '#f472b6', '#34d399', '#fbbf24', '#60a5fa'] }
-    : { text: '#4b5263', grid: 'rgba(0,0,0,0.07)', series: ['#4f46e5', '#db2777', '#059669', '#d97706', '#2563eb'] };
+    ? {
+        text: '#aab1c0',
+        grid: 'rgba(255,255,255,0.08)',
+        series: ['#818cf8', '#f472b6', '#34d399', '#fbbf24', '#60a5fa'],
+      }
+    : {
+        text: '#4b5263',
+        grid: 'rgba(0,0,0,0.07)',
+        series: ['#4f46e5', '#db2777', '#059669', '#d97706', '#2563eb'],
+      };
 }
 
 /** Axis styling shared by all charts. */
@@ -53,7 +61,11 @@ export function Chart(props: ChartProps) {
     const make = (width: number) => {
       plot.current?.destroy();
       const opts = latest.current.options(width, chartColors());
-      plot.current = new uPlot({ ...opts, width, height: latest.current.height ?? 180 }, latest.current.data, el);
+      plot.current = new uPlot(
+        { ...opts, width, height: latest.current.height ?? 180 },
+        latest.current.data,
+        el,
+      );
     };
     const ro = new ResizeObserver(() => {
       const w = Math.floor(el.clientWidth);

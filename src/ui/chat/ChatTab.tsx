@@ -12,7 +12,9 @@ function ReplyBox({ title, reply }: { title: string; reply: Reply }) {
       <div className="reply-head">
         <span>{title}</span>
         {reply.tokens !== undefined && reply.ms !== undefined && (
-          <span className="muted small">{reply.tokens} tokens · {((1000 * reply.tokens) / Math.max(1, reply.ms)).toFixed(1)} tok/s</span>
+          <span className="muted small">
+            {reply.tokens} tokens · {((1000 * reply.tokens) / Math.max(1, reply.ms)).toFixed(1)} tok/s
+          </span>
         )}
       </div>
       <div className="reply-text">
@@ -29,36 +31,110 @@ function Settings() {
   const num = (v: string) => (v === '' ? 0 : Number(v));
   return (
     <Card title="Settings">
-      <Field label="Adapter" help="None chats with the base model; pick a saved adapter to chat with the tuned model.">
+      <Field
+        label="Adapter"
+        help="None chats with the base model; pick a saved adapter to chat with the tuned model."
+      >
         {(id, d) => (
-          <select id={id} aria-describedby={d} value={s.chatAdapterId ?? ''} onChange={(e) => s.setChat({ chatAdapterId: e.target.value || null })}>
+          <select
+            id={id}
+            aria-describedby={d}
+            value={s.chatAdapterId ?? ''}
+            onChange={(e) => s.setChat({ chatAdapterId: e.target.value || null })}
+          >
             <option value="">none (base model)</option>
-            {s.adapters.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+            {s.adapters.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name}
+              </option>
+            ))}
           </select>
         )}
       </Field>
       <label className="check">
-        <input type="checkbox" checked={s.compare} disabled={!s.chatAdapterId} onChange={(e) => s.setChat({ compare: e.target.checked })} />
+        <input
+          type="checkbox"
+          checked={s.compare}
+          disabled={!s.chatAdapterId}
+          onChange={(e) => s.setChat({ compare: e.target.checked })}
+        />
         Compare base and tuned side by side
       </label>
       <Field label="System prompt">
-        {(id) => <textarea id={id} rows={3} value={s.chatSystem} placeholder="optional" onChange={(e) => s.setChat({ chatSystem: e.target.value })} />}
+        {(id) => (
+          <textarea
+            id={id}
+            rows={3}
+            value={s.chatSystem}
+            placeholder="optional"
+            onChange={(e) => s.setChat({ chatSystem: e.target.value })}
+          />
+        )}
       </Field>
       <div className="form-grid pairs">
         <Field label="Max new tokens">
-          {(id) => <input id={id} type="number" min={1} max={4096} value={s.sampling.maxNewTokens} onChange={(e) => s.setSampling({ maxNewTokens: num(e.target.value) })} />}
+          {(id) => (
+            <input
+              id={id}
+              type="number"
+              min={1}
+              max={4096}
+              value={s.sampling.maxNewTokens}
+              onChange={(e) => s.setSampling({ maxNewTokens: num(e.target.value) })}
+            />
+          )}
         </Field>
         <Field label="Temperature" help="0 = greedy">
-          {(id, d) => <input id={id} aria-describedby={d} type="number" min={0} max={2} step={0.05} value={s.sampling.temperature} onChange={(e) => s.setSampling({ temperature: num(e.target.value) })} />}
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="number"
+              min={0}
+              max={2}
+              step={0.05}
+              value={s.sampling.temperature}
+              onChange={(e) => s.setSampling({ temperature: num(e.target.value) })}
+            />
+          )}
         </Field>
         <Field label="Top-p">
-          {(id) => <input id={id} type="number" min={0} max={1} step={0.05} value={s.sampling.topP} onChange={(e) => s.setSampling({ topP: num(e.target.value) })} />}
+          {(id) => (
+            <input
+              id={id}
+              type="number"
+              min={0}
+              max={1}
+              step={0.05}
+              value={s.sampling.topP}
+              onChange={(e) => s.setSampling({ topP: num(e.target.value) })}
+            />
+          )}
         </Field>
         <Field label="Top-k" help="0 = off">
-          {(id, d) => <input id={id} aria-describedby={d} type="number" min={0} step={1} value={s.sampling.topK} onChange={(e) => s.setSampling({ topK: num(e.target.value) })} />}
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="number"
+              min={0}
+              step={1}
+              value={s.sampling.topK}
+              onChange={(e) => s.setSampling({ topK: num(e.target.value) })}
+            />
+          )}
         </Field>
         <Field label="Seed">
-          {(id) => <input id={id} type="number" min={0} step={1} value={s.sampling.seed} onChange={(e) => s.setSampling({ seed: num(e.target.value) })} />}
+          {(id) => (
+            <input
+              id={id}
+              type="number"
+              min={0}
+              step={1}
+              value={s.sampling.seed}
+              onChange={(e) => s.setSampling({ seed: num(e.target.value) })}
+            />
+          )}
         </Field>
       </div>
     </Card>
@@ -89,10 +165,14 @@ export function ChatTab() {
       <Settings />
       <Card title="Conversation" className="chat-card">
         <div className="chat-log" ref={log} role="log" aria-label="Conversation" aria-live="polite">
-          {turns.length === 0 && <Empty>{ready ? 'Ask something to start.' : 'Load a model on the Model tab to chat.'}</Empty>}
+          {turns.length === 0 && (
+            <Empty>{ready ? 'Ask something to start.' : 'Load a model on the Model tab to chat.'}</Empty>
+          )}
           {turns.map((t) => (
             <div key={t.id} className="turn">
-              <div className="user-msg" aria-label="You">{t.user}</div>
+              <div className="user-msg" aria-label="You">
+                {t.user}
+              </div>
               <div className={`replies${t.replies.base && t.replies.tuned ? ' two' : ''}`}>
                 {t.replies.base && <ReplyBox title="Base model" reply={t.replies.base} />}
                 {t.replies.tuned && <ReplyBox title={`Tuned: ${tunedName}`} reply={t.replies.tuned} />}
@@ -100,17 +180,44 @@ export function ChatTab() {
             </div>
           ))}
         </div>
-        <form className="composer" onSubmit={(e) => { e.preventDefault(); submit(); }}>
-          <textarea aria-label="Message" rows={2} value={text} placeholder="Message (Enter sends, Shift+Enter for a new line)"
+        <form
+          className="composer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            submit();
+          }}
+        >
+          <textarea
+            aria-label="Message"
+            rows={2}
+            value={text}
+            placeholder="Message (Enter sends, Shift+Enter for a new line)"
             onChange={(e) => setText(e.target.value)}
-            onKeyDown={(e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); submit(); } }} />
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && !e.shiftKey) {
+                e.preventDefault();
+                submit();
+              }
+            }}
+          />
           <div className="button-col">
             {streaming ? (
-              <button type="button" className="danger" onClick={stopStreaming}>Stop</button>
+              <button type="button" className="danger" onClick={stopStreaming}>
+                Stop
+              </button>
             ) : (
-              <button type="submit" className="primary" disabled={!ready || !text.trim()}>Send</button>
+              <button type="submit" className="primary" disabled={!ready || !text.trim()}>
+                Send
+              </button>
             )}
-            <button type="button" className="ghost small" disabled={streaming || turns.length === 0} onClick={clear}>Clear</button>
+            <button
+              type="button"
+              className="ghost small"
+              disabled={streaming || turns.length === 0}
+              onClick={clear}
+            >
+              Clear
+            </button>
           </div>
         </form>
       </Card>

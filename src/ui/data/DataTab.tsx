@@ -3,7 +3,14 @@
 // max length, and the chat-template preview with trained tokens highlighted.
 import { useState } from 'react';
 import { useStudio } from '../../state/store';
-import { exportJsonl, importFile, newDataset, removeDataset, selectDataset, updateDataset } from '../actions/data';
+import {
+  exportJsonl,
+  importFile,
+  newDataset,
+  removeDataset,
+  selectDataset,
+  updateDataset,
+} from '../actions/data';
 import { Card, Empty, Field } from '../common';
 import { DataStats } from './DataStats';
 import { DataTable } from './DataTable';
@@ -13,16 +20,24 @@ function ImportReport() {
   const r = useStudio((s) => s.importReport);
   const clear = useStudio((s) => s.setImportReport);
   if (!r) return null;
-  const formats = Object.entries(r.formats).map(([k, v]) => `${v} ${k}`).join(', ');
+  const formats = Object.entries(r.formats)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
   return (
-    <div className={`import-report ${r.errors.length ? 'has-errors' : ''}`} aria-label="Import report" role="region">
+    <div
+      className={`import-report ${r.errors.length ? 'has-errors' : ''}`}
+      aria-label="Import report"
+      role="region"
+    >
       <div className="inline">
         <strong>{r.fileName}</strong>
         <span>
           {r.added} row{r.added === 1 ? '' : 's'} imported{formats ? ` (${formats})` : ''}
           {r.errors.length ? `, ${r.errors.length} skipped` : ''}
         </span>
-        <button className="ghost small" aria-label="Close import report" onClick={() => clear(null)}>×</button>
+        <button className="ghost small" aria-label="Close import report" onClick={() => clear(null)}>
+          ×
+        </button>
       </div>
       {r.errors.length > 0 && (
         <ul className="issues" aria-label="Import errors">
@@ -48,32 +63,73 @@ function Toolbar() {
     <div className="toolbar">
       <label className="inline">
         <span>Dataset</span>
-        <select aria-label="Dataset" value={activeId ?? ''} onChange={(e) => selectDataset(e.target.value)} disabled={!datasets.length}>
+        <select
+          aria-label="Dataset"
+          value={activeId ?? ''}
+          onChange={(e) => selectDataset(e.target.value)}
+          disabled={!datasets.length}
+        >
           {datasets.map((d) => (
-            <option key={d.id} value={d.id}>{d.name} ({d.rows.length})</option>
+            <option key={d.id} value={d.id}>
+              {d.name} ({d.rows.length})
+            </option>
           ))}
         </select>
       </label>
       <button onClick={() => void newDataset()}>New dataset</button>
       {ds && (
-        <input aria-label="Dataset name" className="name-input" value={ds.name} onChange={(e) => updateDataset(ds.id, { name: e.target.value })} />
+        <input
+          aria-label="Dataset name"
+          className="name-input"
+          value={ds.name}
+          onChange={(e) => updateDataset(ds.id, { name: e.target.value })}
+        />
       )}
       <span className="spacer" />
       <label className="button primary">
         Import file…
-        <input type="file" className="sr-only" aria-label="Import dataset file" accept=".json,.jsonl,.ndjson,.csv,.tsv,application/json,text/csv"
-          onChange={(e) => { const f = e.target.files?.[0]; if (f) void importFile(f, into); e.target.value = ''; }} />
+        <input
+          type="file"
+          className="sr-only"
+          aria-label="Import dataset file"
+          accept=".json,.jsonl,.ndjson,.csv,.tsv,application/json,text/csv"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) void importFile(f, into);
+            e.target.value = '';
+          }}
+        />
       </label>
-      <select aria-label="Import into" value={into} onChange={(e) => setInto(e.target.value as 'new' | 'active')}>
+      <select
+        aria-label="Import into"
+        value={into}
+        onChange={(e) => setInto(e.target.value as 'new' | 'active')}
+      >
         <option value="new">as a new dataset</option>
-        <option value="active" disabled={!ds}>appended to this dataset</option>
+        <option value="active" disabled={!ds}>
+          appended to this dataset
+        </option>
       </select>
       {ds && <button onClick={() => exportJsonl(ds)}>Export JSONL</button>}
-      {ds && !confirm && <button className="ghost danger" onClick={() => setConfirm(true)}>Delete dataset</button>}
+      {ds && !confirm && (
+        <button className="ghost danger" onClick={() => setConfirm(true)}>
+          Delete dataset
+        </button>
+      )}
       {ds && confirm && (
         <>
-          <button className="danger" onClick={() => { setConfirm(false); void removeDataset(ds.id); }}>Confirm delete</button>
-          <button className="ghost" onClick={() => setConfirm(false)}>Keep</button>
+          <button
+            className="danger"
+            onClick={() => {
+              setConfirm(false);
+              void removeDataset(ds.id);
+            }}
+          >
+            Confirm delete
+          </button>
+          <button className="ghost" onClick={() => setConfirm(false)}>
+            Keep
+          </button>
         </>
       )}
     </div>
@@ -103,14 +159,31 @@ export function DataTab() {
           </Card>
           <div className="stack">
             <Card title="Split and lengths">
-              <Field label="Validation split" help="Fraction of rows held out to measure validation loss (0 = none).">
+              <Field
+                label="Validation split"
+                help="Fraction of rows held out to measure validation loss (0 = none)."
+              >
                 {(id, d) => (
-                  <input id={id} aria-describedby={d} className="short" type="number" min={0} max={0.9} step={0.05} value={ds.valSplit}
-                    onChange={(e) => updateDataset(ds.id, { valSplit: Math.min(0.9, Math.max(0, Number(e.target.value) || 0)) })} />
+                  <input
+                    id={id}
+                    aria-describedby={d}
+                    className="short"
+                    type="number"
+                    min={0}
+                    max={0.9}
+                    step={0.05}
+                    value={ds.valSplit}
+                    onChange={(e) =>
+                      updateDataset(ds.id, {
+                        valSplit: Math.min(0.9, Math.max(0, Number(e.target.value) || 0)),
+                      })
+                    }
+                  />
                 )}
               </Field>
               <div className="muted small">
-                {Math.round(ds.rows.length * ds.valSplit)} validation rows, {ds.rows.length - Math.round(ds.rows.length * ds.valSplit)} training rows
+                {Math.round(ds.rows.length * ds.valSplit)} validation rows,{' '}
+                {ds.rows.length - Math.round(ds.rows.length * ds.valSplit)} training rows
               </div>
               <DataStats />
             </Card>

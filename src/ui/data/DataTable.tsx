@@ -20,7 +20,11 @@ function summary(r: DataRow): { format: string; text: string } {
   if (!n.ok) return { format: 'invalid', text: JSON.stringify(r).slice(0, 300) };
   const row = n.row;
   if (row.kind === 'text') return { format: 'text', text: row.text };
-  if (row.kind === 'tokens') return { format: 'token ids', text: `${row.input_ids.length} tokens: ${row.input_ids.slice(0, 24).join(' ')}…` };
+  if (row.kind === 'tokens')
+    return {
+      format: 'token ids',
+      text: `${row.input_ids.length} tokens: ${row.input_ids.slice(0, 24).join(' ')}…`,
+    };
   return { format: row.format, text: row.messages.map((m) => `${m.role}: ${m.content}`).join('\n') };
 }
 
@@ -47,13 +51,20 @@ function Row(props: { ds: DatasetRecord; index: number; count?: RowCount; maxLen
   return (
     <tr className={`${previewRow === index ? 'selected' : ''}${check.ok ? '' : ' bad'}`} onFocus={select}>
       <th scope="row" className="num">
-        <button className="link" aria-label={`Preview row ${n}`} onClick={select}>{n}</button>
+        <button className="link" aria-label={`Preview row ${n}`} onClick={select}>
+          {n}
+        </button>
       </th>
       {isAlpaca(row) ? (
         FIELDS.map((f) => (
           <td key={f}>
-            <textarea aria-label={`Row ${n} ${f}`} value={(row[f] as string | undefined) ?? ''} rows={2}
-              placeholder={f === 'input' || f === 'system' ? 'optional' : ''} onChange={(e) => edit(f, e.target.value)} />
+            <textarea
+              aria-label={`Row ${n} ${f}`}
+              value={(row[f] as string | undefined) ?? ''}
+              rows={2}
+              placeholder={f === 'input' || f === 'system' ? 'optional' : ''}
+              onChange={(e) => edit(f, e.target.value)}
+            />
           </td>
         ))
       ) : (
@@ -64,13 +75,26 @@ function Row(props: { ds: DatasetRecord; index: number; count?: RowCount; maxLen
           </div>
         </td>
       )}
-      <td className="num" title={c?.truncated ? `longer than max length ${props.maxLen}: truncated` : undefined}>
+      <td
+        className="num"
+        title={c?.truncated ? `longer than max length ${props.maxLen}: truncated` : undefined}
+      >
         {c ? <span className={c.truncated ? 'over' : ''}>{c.tokens || '–'}</span> : '–'}
-        {!check.ok && <div className="row-error" role="note">{check.message}</div>}
-        {check.ok && c?.error && <div className="row-error" role="note">{c.error}</div>}
+        {!check.ok && (
+          <div className="row-error" role="note">
+            {check.message}
+          </div>
+        )}
+        {check.ok && c?.error && (
+          <div className="row-error" role="note">
+            {c.error}
+          </div>
+        )}
       </td>
       <td>
-        <button className="ghost small" aria-label={`Delete row ${n}`} onClick={remove}>Delete</button>
+        <button className="ghost small" aria-label={`Delete row ${n}`} onClick={remove}>
+          Delete
+        </button>
       </td>
     </tr>
   );
@@ -94,13 +118,19 @@ export function DataTable(props: { ds: DatasetRecord }) {
       <table className="data-table" aria-label={`Rows of ${ds.name}`}>
         <thead>
           <tr>
-            <th scope="col" className="num">#</th>
+            <th scope="col" className="num">
+              #
+            </th>
             <th scope="col">Instruction</th>
             <th scope="col">Input</th>
             <th scope="col">Output</th>
             <th scope="col">System</th>
-            <th scope="col" className="num">Tokens</th>
-            <th scope="col"><span className="sr-only">Actions</span></th>
+            <th scope="col" className="num">
+              Tokens
+            </th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -109,14 +139,32 @@ export function DataTable(props: { ds: DatasetRecord }) {
           ))}
         </tbody>
       </table>
-      {ds.rows.length === 0 && <div className="empty">No rows yet. Add one, or import a JSON, JSONL or CSV file.</div>}
+      {ds.rows.length === 0 && (
+        <div className="empty">No rows yet. Add one, or import a JSON, JSONL or CSV file.</div>
+      )}
       <div className="table-foot">
         <button onClick={add}>Add row</button>
         {pages > 1 && (
           <div className="pager" aria-label="Pages">
-            <button className="small" disabled={p === 0} onClick={() => setPage(p - 1)} aria-label="Previous page">‹</button>
-            <span>rows {start + 1}–{start + idx.length} of {ds.rows.length}</span>
-            <button className="small" disabled={p >= pages - 1} onClick={() => setPage(p + 1)} aria-label="Next page">›</button>
+            <button
+              className="small"
+              disabled={p === 0}
+              onClick={() => setPage(p - 1)}
+              aria-label="Previous page"
+            >
+              ‹
+            </button>
+            <span>
+              rows {start + 1}–{start + idx.length} of {ds.rows.length}
+            </span>
+            <button
+              className="small"
+              disabled={p >= pages - 1}
+              onClick={() => setPage(p + 1)}
+              aria-label="Next page"
+            >
+              ›
+            </button>
           </div>
         )}
       </div>

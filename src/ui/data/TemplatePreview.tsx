@@ -9,16 +9,22 @@ export function TemplatePreview() {
   return (
     <div>
       <div className="muted small">
-        Row {row + 1}, {preview.templated ? "rendered with the model's chat template" : 'no chat template: turns concatenated, EOS appended'}.
+        Row {row + 1},{' '}
+        {preview.templated
+          ? "rendered with the model's chat template"
+          : 'no chat template: turns concatenated, EOS appended'}
+        .
       </div>
       <pre className="template-preview" aria-label={`Template preview of row ${row + 1}`}>
         {preview.segments.map((s, i) => (
-          <span key={i} className={`seg ${s.kind}`}>{s.text}</span>
+          <span key={i} className={`seg ${s.kind}`}>
+            {s.text}
+          </span>
         ))}
       </pre>
       <div className="legend-line">
-        <span className="swatch trained" /> trained (in the loss) <span className="swatch prompt" /> prompt (context only){' '}
-        <span className="swatch cut" /> beyond max length
+        <span className="swatch trained" /> trained (in the loss) <span className="swatch prompt" /> prompt
+        (context only) <span className="swatch cut" /> beyond max length
       </div>
     </div>
   );

@@ -12,7 +12,9 @@ export function FactsCard() {
   if (!f) {
     return (
       <Card title="Model facts">
-        <Empty>No model loaded yet. Pick one on the left; its size, context and memory needs appear here.</Empty>
+        <Empty>
+          No model loaded yet. Pick one on the left; its size, context and memory needs appear here.
+        </Empty>
       </Card>
     );
   }
@@ -20,9 +22,13 @@ export function FactsCard() {
   return (
     <Card title="Model facts" className="facts">
       <div className="facts-title">
-        <span className="mono" data-testid="model-label">{f.label}</span>
+        <span className="mono" data-testid="model-label">
+          {f.label}
+        </span>
         <span className="badge subtle">{f.modelType}</span>
-        {f.cache && f.cache.downloaded === 0 && f.cache.cached > 0 && <span className="badge subtle">from browser cache</span>}
+        {f.cache && f.cache.downloaded === 0 && f.cache.cached > 0 && (
+          <span className="badge subtle">from browser cache</span>
+        )}
       </div>
       <div className="stats">
         <Stat label="Parameters" value={count(f.params)} />
@@ -31,7 +37,11 @@ export function FactsCard() {
         <Stat label="Heads (KV)" value={`${f.heads} (${f.kvHeads})`} title={`head dim ${f.headDim}`} />
         <Stat label="Vocabulary" value={count(f.vocab)} />
         <Stat label="Context" value={count(f.context)} />
-        <Stat label="Weights in memory" value={bytes(f.weightBytes)} title="float32, as the engine computes" />
+        <Stat
+          label="Weights in memory"
+          value={bytes(f.weightBytes)}
+          title="float32, as the engine computes"
+        />
         <Stat label="Stored as" value={f.storedDtype ?? 'unknown'} />
         <Stat label="Embeddings" value={f.tiedEmbeddings ? 'tied' : 'separate LM head'} />
         <Stat label="Tokenizer" value={f.hasTokenizer ? 'yes' : 'missing'} />
@@ -41,13 +51,19 @@ export function FactsCard() {
       <h3>Training memory (current Train settings, ~256-token rows)</h3>
       <div className="stats">
         <Stat label="Base weights" value={bytes(est.weights)} />
-        <Stat label="LoRA + AdamW" value={bytes(est.loraState)} title={`${count(est.loraParams)} trainable parameters`} />
+        <Stat
+          label="LoRA + AdamW"
+          value={bytes(est.loraState)}
+          title={`${count(est.loraParams)} trainable parameters`}
+        />
         <Stat label="Activations" value={bytes(est.activations)} />
         <Stat label="Logits (chunked)" value={bytes(est.logits)} />
         <Stat label="Total" value={bytes(est.total)} />
       </div>
       {est.problems.map((p) => (
-        <div key={p} className="warn-box">{p}</div>
+        <div key={p} className="warn-box">
+          {p}
+        </div>
       ))}
     </Card>
   );

@@ -43,17 +43,38 @@ function HubSettings() {
       <div className="form-grid roomy">
         <Field label="Hub endpoint" help="https://huggingface.co or a mirror with the same URL layout.">
           {(id, d) => (
-            <input id={id} aria-describedby={d} type="url" value={settings.hubEndpoint} spellCheck={false}
-              onChange={(e) => void saveSettings({ hubEndpoint: e.target.value.trim() })} />
+            <input
+              id={id}
+              aria-describedby={d}
+              type="url"
+              value={settings.hubEndpoint}
+              spellCheck={false}
+              onChange={(e) => void saveSettings({ hubEndpoint: e.target.value.trim() })}
+            />
           )}
         </Field>
-        <Field label="Access token" help="For gated or private repos. Stored only in this browser; sent only to the endpoint above.">
+        <Field
+          label="Access token"
+          help="For gated or private repos. Stored only in this browser; sent only to the endpoint above."
+        >
           {(id, d) => (
             <div className="inline nowrap">
-              <input id={id} aria-describedby={d} className="grow" type={showToken ? 'text' : 'password'} value={settings.hubToken}
-                autoComplete="off" spellCheck={false} placeholder="hf_…"
-                onChange={(e) => void saveSettings({ hubToken: e.target.value.trim() })} />
-              <button className="ghost small" aria-label={showToken ? 'Hide token' : 'Show token'} onClick={() => setShowToken(!showToken)}>
+              <input
+                id={id}
+                aria-describedby={d}
+                className="grow"
+                type={showToken ? 'text' : 'password'}
+                value={settings.hubToken}
+                autoComplete="off"
+                spellCheck={false}
+                placeholder="hf_…"
+                onChange={(e) => void saveSettings({ hubToken: e.target.value.trim() })}
+              />
+              <button
+                className="ghost small"
+                aria-label={showToken ? 'Hide token' : 'Show token'}
+                onClick={() => setShowToken(!showToken)}
+              >
                 {showToken ? 'Hide' : 'Show'}
               </button>
             </div>
@@ -90,24 +111,48 @@ export function ModelTab() {
               <li key={m.repo}>
                 <div className="model-name">
                   <span className="mono">{m.repo}</span>
-                  <span className="muted">{m.size} · {m.note}</span>
+                  <span className="muted">
+                    {m.size} · {m.note}
+                  </span>
                 </div>
                 {isCached(m.repo) && <span className="badge subtle">cached</span>}
-                <button disabled={busy} aria-label={`Load ${m.repo}`} onClick={() => void loadFromHub(m.repo)}>
+                <button
+                  disabled={busy}
+                  aria-label={`Load ${m.repo}`}
+                  onClick={() => void loadFromHub(m.repo)}
+                >
                   Load
                 </button>
               </li>
             ))}
           </ul>
-          <form className="inline" onSubmit={(e) => { e.preventDefault(); if (repo.trim()) void loadFromHub(repo.trim()); }}>
-            <label className="sr-only" htmlFor="repo-id">Hub repo id</label>
-            <input id="repo-id" placeholder="any Hub repo id, e.g. owner/name" value={repo} spellCheck={false}
-              onChange={(e) => setRepo(e.target.value)} />
-            <button type="submit" disabled={busy || !repo.trim()}>Load repo</button>
+          <form
+            className="inline"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (repo.trim()) void loadFromHub(repo.trim());
+            }}
+          >
+            <label className="sr-only" htmlFor="repo-id">
+              Hub repo id
+            </label>
+            <input
+              id="repo-id"
+              placeholder="any Hub repo id, e.g. owner/name"
+              value={repo}
+              spellCheck={false}
+              onChange={(e) => setRepo(e.target.value)}
+            />
+            <button type="submit" disabled={busy || !repo.trim()}>
+              Load repo
+            </button>
           </form>
           <div
             className={`dropzone${dragging ? ' over' : ''}`}
-            onDragOver={(e) => { e.preventDefault(); setDragging(true); }}
+            onDragOver={(e) => {
+              e.preventDefault();
+              setDragging(true);
+            }}
             onDragLeave={() => setDragging(false)}
             onDrop={(e) => void onDrop(e)}
             aria-label="Drop a model folder here"
@@ -115,17 +160,32 @@ export function ModelTab() {
             <span>Drop a model folder here (config.json, *.safetensors, tokenizer files), or</span>
             <label className="button">
               Choose folder…
-              <input type="file" className="sr-only" aria-label="Choose a local model folder" disabled={busy}
+              <input
+                type="file"
+                className="sr-only"
+                aria-label="Choose a local model folder"
+                disabled={busy}
                 ref={(el) => el?.setAttribute('webkitdirectory', '')}
-                onChange={(e) => { const files = fromInput(e.target.files); if (files.length) void loadLocal(files, folderName(files)); e.target.value = ''; }} />
+                onChange={(e) => {
+                  const files = fromInput(e.target.files);
+                  if (files.length) void loadLocal(files, folderName(files));
+                  e.target.value = '';
+                }}
+              />
             </label>
           </div>
           <div className="inline">
-            <button disabled={busy} onClick={() => void loadEmbedded()}>Load the embedded tiny model</button>
+            <button disabled={busy} onClick={() => void loadEmbedded()}>
+              Load the embedded tiny model
+            </button>
             <span className="muted">a small model shipped with the app, for trying the studio offline</span>
           </div>
           <Progress />
-          {error && status === 'error' && <div className="error-box" role="alert">{error}</div>}
+          {error && status === 'error' && (
+            <div className="error-box" role="alert">
+              {error}
+            </div>
+          )}
         </Card>
         <HubSettings />
       </div>

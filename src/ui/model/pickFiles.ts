@@ -25,7 +25,8 @@ async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[]): 
     const file = await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej));
     out.push({ path: prefix + entry.name, file });
   } else if (entry.isDirectory) {
-    for (const child of await readEntries(entry as FileSystemDirectoryEntry)) await walk(child, `${prefix}${entry.name}/`, out);
+    for (const child of await readEntries(entry as FileSystemDirectoryEntry))
+      await walk(child, `${prefix}${entry.name}/`, out);
   }
 }
 

@@ -11,7 +11,11 @@ export function RunHistory({ busy }: { busy: boolean }) {
   const modelLabel = useStudio((s) => s.modelFacts?.label);
   const [confirm, setConfirm] = useState<string | null>(null);
   if (runs.length === 0) return <Empty>No runs yet.</Empty>;
-  const canResume = (r: RunRecord) => !busy && !!r.checkpointId && ['interrupted', 'paused', 'stopped', 'failed'].includes(r.status) && r.step < r.totalSteps;
+  const canResume = (r: RunRecord) =>
+    !busy &&
+    !!r.checkpointId &&
+    ['interrupted', 'paused', 'stopped', 'failed'].includes(r.status) &&
+    r.step < r.totalSteps;
   return (
     <div className="table-wrap">
       <table className="runs-table" aria-label="Run history">
@@ -19,12 +23,20 @@ export function RunHistory({ busy }: { busy: boolean }) {
           <tr>
             <th scope="col">Run</th>
             <th scope="col">Status</th>
-            <th scope="col" className="num">Step</th>
-            <th scope="col" className="num">Loss</th>
-            <th scope="col" className="num">Val loss</th>
+            <th scope="col" className="num">
+              Step
+            </th>
+            <th scope="col" className="num">
+              Loss
+            </th>
+            <th scope="col" className="num">
+              Val loss
+            </th>
             <th scope="col">Dataset</th>
             <th scope="col">Started</th>
-            <th scope="col"><span className="sr-only">Actions</span></th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -34,23 +46,59 @@ export function RunHistory({ busy }: { busy: boolean }) {
                 <div>{r.name}</div>
                 <div className="muted small mono">{r.model}</div>
               </td>
-              <td><span className={`status-pill ${r.status}`} title={r.error}>{r.status}</span></td>
-              <td className="num">{r.step} / {r.totalSteps || '?'}</td>
+              <td>
+                <span className={`status-pill ${r.status}`} title={r.error}>
+                  {r.status}
+                </span>
+              </td>
+              <td className="num">
+                {r.step} / {r.totalSteps || '?'}
+              </td>
               <td className="num">{loss(r.lastLoss)}</td>
               <td className="num">{loss(r.lastValLoss)}</td>
               <td>{r.datasetName}</td>
               <td className="small">{date(r.startedAt)}</td>
               <td className="actions">
-                <button className="small" aria-label={`Show curves of ${r.name}`} disabled={busy} onClick={() => void showRun(r)}>Show</button>
+                <button
+                  className="small"
+                  aria-label={`Show curves of ${r.name}`}
+                  disabled={busy}
+                  onClick={() => void showRun(r)}
+                >
+                  Show
+                </button>
                 {canResume(r) && (
-                  <button className="small" aria-label={`Resume ${r.name}`} disabled={modelLabel !== r.model}
-                    title={modelLabel !== r.model ? `load ${r.model} first` : 'continue from the last checkpoint'}
-                    onClick={() => void resumeRun(r)}>Resume</button>
+                  <button
+                    className="small"
+                    aria-label={`Resume ${r.name}`}
+                    disabled={modelLabel !== r.model}
+                    title={
+                      modelLabel !== r.model ? `load ${r.model} first` : 'continue from the last checkpoint'
+                    }
+                    onClick={() => void resumeRun(r)}
+                  >
+                    Resume
+                  </button>
                 )}
                 {confirm === r.id ? (
-                  <button className="small danger" onClick={() => { setConfirm(null); void deleteRun(r); }}>Confirm</button>
+                  <button
+                    className="small danger"
+                    onClick={() => {
+                      setConfirm(null);
+                      void deleteRun(r);
+                    }}
+                  >
+                    Confirm
+                  </button>
                 ) : (
-                  <button className="small ghost" aria-label={`Delete run ${r.name}`} disabled={busy && r.status === 'running'} onClick={() => setConfirm(r.id)}>Delete</button>
+                  <button
+                    className="small ghost"
+                    aria-label={`Delete run ${r.name}`}
+                    disabled={busy && r.status === 'running'}
+                    onClick={() => setConfirm(r.id)}
+                  >
+                    Delete
+                  </button>
                 )}
               </td>
             </tr>

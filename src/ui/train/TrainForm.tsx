@@ -6,14 +6,26 @@ import { useStudio } from '../../state/store';
 import { Field } from '../common';
 import { trainConfigHelp, trainFormGroups, type FieldSpec } from './help';
 import { schedulePreview } from '../actions/data';
+import { saveTrainForm } from '../actions/app';
 
-function Control({ spec, id, describedBy, disabled }: { spec: FieldSpec; id: string; describedBy?: string; disabled: boolean }) {
+function Control({
+  spec,
+  id,
+  describedBy,
+  disabled,
+}: {
+  spec: FieldSpec;
+  id: string;
+  describedBy?: string;
+  disabled: boolean;
+}) {
   const form = useStudio((s) => s.trainForm);
   const setForm = useStudio((s) => s.setTrainForm);
   const valSplit = useStudio((s) => s.datasets.find((d) => d.id === s.activeDatasetId)?.valSplit);
   const k = spec.key;
   const set = (patch: Partial<TrainConfig>) => {
     setForm(patch);
+    saveTrainForm();
     if (k === 'maxLen' || k === 'trainOnPrompt') schedulePreview();
   };
   const c = spec.control;
@@ -21,38 +33,78 @@ function Control({ spec, id, describedBy, disabled }: { spec: FieldSpec; id: str
     case 'int':
     case 'float':
       return (
-        <input id={id} aria-describedby={describedBy} type="number" disabled={disabled} min={c.min} max={c.max}
-          step={c.kind === 'int' ? 1 : c.step} value={String(form[k])}
-          onChange={(e) => set({ [k]: e.target.value === '' ? 0 : Number(e.target.value) } as Partial<TrainConfig>)} />
+        <input
+          id={id}
+          aria-describedby={describedBy}
+          type="number"
+          disabled={disabled}
+          min={c.min}
+          max={c.max}
+          step={c.kind === 'int' ? 1 : c.step}
+          value={String(form[k])}
+          onChange={(e) =>
+            set({ [k]: e.target.value === '' ? 0 : Number(e.target.value) } as Partial<TrainConfig>)
+          }
+        />
       );
     case 'bool':
       return (
-        <input id={id} aria-describedby={describedBy} type="checkbox" disabled={disabled} checked={form[k] as boolean}
-          onChange={(e) => set({ [k]: e.target.checked } as Partial<TrainConfig>)} />
+        <input
+          id={id}
+          aria-describedby={describedBy}
+          type="checkbox"
+          disabled={disabled}
+          checked={form[k] as boolean}
+          onChange={(e) => set({ [k]: e.target.checked } as Partial<TrainConfig>)}
+        />
       );
     case 'schedule':
       return (
-        <select id={id} aria-describedby={describedBy} disabled={disabled} value={form.schedule}
-          onChange={(e) => set({ schedule: e.target.value as TrainConfig['schedule'] })}>
+        <select
+          id={id}
+          aria-describedby={describedBy}
+          disabled={disabled}
+          value={form.schedule}
+          onChange={(e) => set({ schedule: e.target.value as TrainConfig['schedule'] })}
+        >
           <option value="constant">constant</option>
           <option value="linear">linear decay</option>
           <option value="cosine">cosine decay</option>
         </select>
       );
     case 'fromData':
-      return <output id={id} aria-describedby={describedBy}>{valSplit ?? 0} (set on the Data tab)</output>;
+      return (
+        <output id={id} aria-describedby={describedBy}>
+          {valSplit ?? 0} (set on the Data tab)
+        </output>
+      );
     case 'targets': {
       const all = form.targets === 'all-linear';
       const list: readonly string[] = all ? ALL_LINEAR : (form.targets as string[]);
       const toggle = (t: string) => {
         const next = list.includes(t) ? list.filter((x) => x !== t) : [...list, t];
-        set({ targets: next.length === ALL_LINEAR.length ? 'all-linear' : ALL_LINEAR.filter((x) => next.includes(x)) });
+        set({
+          targets:
+            next.length === ALL_LINEAR.length ? 'all-linear' : ALL_LINEAR.filter((x) => next.includes(x)),
+        });
       };
       return (
-        <div id={id} role="group" aria-describedby={describedBy} aria-label="Target modules" className="chips">
+        <div
+          id={id}
+          role="group"
+          aria-describedby={describedBy}
+          aria-label="Target modules"
+          className="chips"
+        >
           {ALL_LINEAR.map((t) => (
             <label key={t} className={`chip${list.includes(t) ? ' on' : ''}`}>
-              <input type="checkbox" disabled={disabled} checked={list.includes(t)} onChange={() => toggle(t)} aria-label={t} />
+              <input
+                type="checkbox"
+                disabled={disabled}
+                checked={list.includes(t)}
+                onChange={() => toggle(t)}
+                aria-label={t}
+              />
               {t}
             </label>
           ))}
@@ -71,14 +123,20 @@ function BoolField({ spec, help, disabled }: { spec: FieldSpec; help: string; di
         <Control spec={spec} id={id} describedBy={`${id}-help`} disabled={disabled} />
         {spec.label}
       </label>
-      <div className="help" id={`${id}-help`}>{help}</div>
+      <div className="help" id={`${id}-help`}>
+        {help}
+      </div>
     </div>
   );
 }
 
 export function TrainForm({ disabled }: { disabled: boolean }) {
   const form = useStudio((s) => s.trainForm);
-  const reset = useStudio((s) => s.resetTrainForm);
+  const resetForm = useStudio((s) => s.resetTrainForm);
+  const reset = () => {
+    resetForm();
+    saveTrainForm();
+  };
   const changed = (Object.keys(defaultTrainConfig) as (keyof TrainConfig)[]).filter(
     (k) => JSON.stringify(form[k]) !== JSON.stringify(defaultTrainConfig[k]),
   );
@@ -90,7 +148,8 @@ export function TrainForm({ disabled }: { disabled: boolean }) {
           <div className="form-grid">
             {g.fields.map((f) => {
               const help = `${trainConfigHelp[f.key]} Default: ${JSON.stringify(defaultTrainConfig[f.key])}.`;
-              if (f.control.kind === 'bool') return <BoolField key={f.key} spec={f} help={help} disabled={disabled} />;
+              if (f.control.kind === 'bool')
+                return <BoolField key={f.key} spec={f} help={help} disabled={disabled} />;
               return (
                 <Field key={f.key} label={f.label} help={help} wide={f.control.kind === 'targets'}>
                   {(id, d) => <Control spec={f} id={id} describedBy={d} disabled={disabled} />}
@@ -101,7 +160,9 @@ export function TrainForm({ disabled }: { disabled: boolean }) {
         </fieldset>
       ))}
       <div className="inline">
-        <button className="ghost small" disabled={disabled || changed.length === 0} onClick={reset}>Reset to defaults</button>
+        <button className="ghost small" disabled={disabled || changed.length === 0} onClick={reset}>
+          Reset to defaults
+        </button>
         {changed.length > 0 && <span className="muted small">changed: {changed.join(', ')}</span>}
       </div>
     </div>

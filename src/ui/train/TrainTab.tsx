@@ -5,7 +5,7 @@ import { resolveTrainConfig } from '../../engine/train/config';
 import { useStudio } from '../../state/store';
 import { continueRun, pauseRun, startTraining, stopRun } from '../actions/train';
 import { Card, Field, ProgressBar, Stat } from '../common';
-import { bytes, count, duration, loss } from '../format';
+import { bytes, count, duration, flops, loss } from '../format';
 import { errorText } from '../engine';
 import { TrainCharts } from './Charts';
 import { estimateTraining } from './estimate';
@@ -25,18 +25,35 @@ function Estimate() {
   const cfg = { ...form, valSplit: ds?.valSplit ?? 0 };
   const est = estimateTraining(f, cfg, { rows: ds?.rows.length ?? 0, meanTokens: mean, device });
   const recent = run?.metrics.slice(-10) ?? [];
-  const tps = recent.length ? recent.reduce((a, m) => a + m.tokens, 0) / (recent.reduce((a, m) => a + m.ms, 0) / 1000) : 0;
+  const tps = recent.length
+    ? recent.reduce((a, m) => a + m.tokens, 0) / (recent.reduce((a, m) => a + m.ms, 0) / 1000)
+    : 0;
   return (
     <>
       <div className="stats">
-        <Stat label="GPU memory (est.)" value={bytes(est.total)} title={`weights ${bytes(est.weights)}, LoRA+AdamW ${bytes(est.loraState)}, activations ${bytes(est.activations)}, logits ${bytes(est.logits)}`} />
+        <Stat
+          label="GPU memory (est.)"
+          value={bytes(est.total)}
+          title={`weights ${bytes(est.weights)}, LoRA+AdamW ${bytes(est.loraState)}, activations ${bytes(est.activations)}, logits ${bytes(est.logits)}`}
+        />
         <Stat label="Trainable parameters" value={count(est.loraParams)} />
         <Stat label="Steps" value={count(est.steps)} />
         <Stat label="Tokens / step (est.)" value={count(Math.round(est.tokensPerStep))} />
-        <Stat label="Work" value={`${(est.flopsPerStep * est.steps / 1e12).toFixed(2)} TFLOP`} />
-        <Stat label="Time" value={tps > 0 ? duration((est.steps * est.tokensPerStep) / tps) : 'measured after the first steps'} />
+        <Stat
+          label="Work"
+          value={flops(est.flopsPerStep * est.steps)}
+          title="forward + backward floating-point operations for the whole run"
+        />
+        <Stat
+          label="Time"
+          value={tps > 0 ? duration((est.steps * est.tokensPerStep) / tps) : 'measured after the first steps'}
+        />
       </div>
-      {est.problems.map((p) => <div key={p} className="warn-box">{p}</div>)}
+      {est.problems.map((p) => (
+        <div key={p} className="warn-box">
+          {p}
+        </div>
+      ))}
     </>
   );
 }
@@ -56,29 +73,75 @@ function Controls() {
   } catch (e) {
     invalid = errorText(e);
   }
-  const why = !ready ? 'Load a model first (Model tab).' : !ds ? 'Create or import a dataset first (Data tab).' : invalid;
+  const why = !ready
+    ? 'Load a model first (Model tab).'
+    : !ds
+      ? 'Create or import a dataset first (Data tab).'
+      : invalid;
   return (
     <div className="controls">
       <Field label="Run name">
-        {(id) => <input id={id} value={name} placeholder={ds ? `${ds.name} r${form.rank}` : 'run name'} onChange={(e) => setName(e.target.value)} disabled={active} />}
+        {(id) => (
+          <input
+            id={id}
+            value={name}
+            placeholder={ds ? `${ds.name} r${form.rank}` : 'run name'}
+            onChange={(e) => setName(e.target.value)}
+            disabled={active}
+          />
+        )}
       </Field>
-      <Field label="Start from adapter" help="Continue training a saved adapter (its rank, alpha and targets are used).">
+      <Field
+        label="Start from adapter"
+        help="Continue training a saved adapter (its rank, alpha and targets are used)."
+      >
         {(id, d) => (
-          <select id={id} aria-describedby={d} value={init} onChange={(e) => setInit(e.target.value)} disabled={active}>
+          <select
+            id={id}
+            aria-describedby={d}
+            value={init}
+            onChange={(e) => setInit(e.target.value)}
+            disabled={active}
+          >
             <option value="">new adapter</option>
-            {adapters.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+            {adapters.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name}
+              </option>
+            ))}
           </select>
         )}
       </Field>
       <div className="button-row">
         {!active && (
-          <button className="primary" disabled={!!why} onClick={() => void startTraining({ name: name.trim() || `${ds!.name} r${form.rank}`, initAdapterId: init || undefined })}>
+          <button
+            className="primary"
+            disabled={!!why}
+            onClick={() =>
+              void startTraining({
+                name: name.trim() || `${ds!.name} r${form.rank}`,
+                initAdapterId: init || undefined,
+              })
+            }
+          >
             Start training
           </button>
         )}
-        {active && run.status !== 'paused' && <button onClick={pauseRun} disabled={run.status === 'starting'}>Pause</button>}
-        {active && run.status === 'paused' && <button className="primary" onClick={continueRun}>Resume</button>}
-        {active && <button className="danger" onClick={stopRun}>Stop</button>}
+        {active && run.status !== 'paused' && (
+          <button onClick={pauseRun} disabled={run.status === 'starting'}>
+            Pause
+          </button>
+        )}
+        {active && run.status === 'paused' && (
+          <button className="primary" onClick={continueRun}>
+            Resume
+          </button>
+        )}
+        {active && (
+          <button className="danger" onClick={stopRun}>
+            Stop
+          </button>
+        )}
       </div>
       {why && !active && <div className="muted small">{why}</div>}
     </div>
@@ -93,7 +156,8 @@ function Progress() {
   const done = step - run.firstStep;
   const secs = (performance.now() - run.startedAt) / 1000;
   const eta = done > 0 && run.status === 'running' ? ((run.totalSteps - step) * secs) / done : NaN;
-  const detail = `${run.status} · step ${step} / ${run.totalSteps || '?'}${Number.isFinite(eta) ? ` · ${duration(eta)} left` : ''}` +
+  const detail =
+    `${run.status} · step ${step} / ${run.totalSteps || '?'}${Number.isFinite(eta) ? ` · ${duration(eta)} left` : ''}` +
     `${last ? ` · loss ${loss(last.loss)}` : ''}${run.val.length ? ` · val ${loss(run.val[run.val.length - 1].loss)}` : ''}` +
     `${run.lastCheckpoint ? ` · checkpoint at ${run.lastCheckpoint}` : ''}`;
   return (
@@ -101,11 +165,21 @@ function Progress() {
       <div className="inline">
         <strong>{run.name}</strong>
         <span className={`status-pill ${run.status}`}>{run.status}</span>
-        {run.trainRows > 0 && <span className="muted small">{run.trainRows} training rows, {run.valRows} validation</span>}
+        {run.trainRows > 0 && (
+          <span className="muted small">
+            {run.trainRows} training rows, {run.valRows} validation
+          </span>
+        )}
       </div>
       <ProgressBar label="Training progress" value={step} max={run.totalSteps} detail={detail} />
-      {run.message && run.status === 'failed' && <div className="error-box" role="alert">{run.message}</div>}
-      {run.adapterId && run.status !== 'running' && <div className="muted small">The adapter was saved to the library (Adapters &amp; Export).</div>}
+      {run.message && run.status === 'failed' && (
+        <div className="error-box" role="alert">
+          {run.message}
+        </div>
+      )}
+      {run.adapterId && run.status !== 'running' && (
+        <div className="muted small">The adapter was saved to the library (Adapters &amp; Export).</div>
+      )}
     </div>
   );
 }
@@ -127,7 +201,11 @@ export function TrainTab() {
           <Progress />
         </Card>
         <Card title="Curves">
-          {run ? <TrainCharts run={run} /> : <div className="muted">Charts appear when a run starts, or pick one from the history.</div>}
+          {run ? (
+            <TrainCharts run={run} />
+          ) : (
+            <div className="muted">Charts appear when a run starts, or pick one from the history.</div>
+          )}
         </Card>
         <Card title="Run history">
           <RunHistory busy={active} />

@@ -24,7 +24,7 @@ export function estimateTraining(
   c: TrainConfig,
   opts: { rows: number; meanTokens: number; device?: DeviceReport | null },
 ): TrainEstimate {
-  let targets: string[] = [];
+  let targets: string[];
   try {
     targets = resolveTargets(c.targets);
   } catch {
@@ -37,7 +37,8 @@ export function estimateTraining(
   const perToken = 10 * f.hidden + 4 * f.intermediate + 2 * f.heads * (c.packing ? c.maxLen : T);
   const activations = 4 * f.layers * bt * perToken;
   const V = f.vocab;
-  const chunk = Math.max(8, 2 ** Math.floor(Math.log2(Math.max(1, (64 << 20) / (4 * V)))));
+  // as the trainer picks it: ~64 MiB of logits per chunk, never more rows than a micro-batch has
+  const chunk = Math.min(bt, Math.max(8, 2 ** Math.floor(Math.log2(Math.max(1, (64 << 20) / (4 * V))))));
   const logits = 3 * 4 * chunk * V;
   const loraState = 4 * loraParams * 5;
   const total = f.weightBytes + loraState + activations + logits;
@@ -54,7 +55,19 @@ export function estimateTraining(
       `the largest weight (${(f.largestTensorBytes / 2 ** 20).toFixed(0)} MiB) exceeds this GPU's buffer binding limit (${(binding / 2 ** 20).toFixed(0)} MiB)`,
     );
   }
-  if (c.maxLen > f.context) problems.push(`max length ${c.maxLen} is beyond the model's context (${f.context})`);
+  if (c.maxLen > f.context)
+    problems.push(`max length ${c.maxLen} is beyond the model's context (${f.context})`);
   if (targets.length === 0) problems.push('no LoRA target modules');
-  return { weights: f.weightBytes, loraState, activations, logits, total, loraParams, flopsPerStep, tokensPerStep, steps, problems };
+  return {
+    weights: f.weightBytes,
+    loraState,
+    activations,
+    logits,
+    total,
+    loraParams,
+    flopsPerStep,
+    tokensPerStep,
+    steps,
+    problems,
+  };
 }

@@ -14,8 +14,13 @@ describe('train form help', () => {
 
   it('uses the doc comments of TrainConfig verbatim', () => {
     const src = readFileSync(new URL('../../engine/train/config.ts', import.meta.url), 'utf8');
-    const body = src.slice(src.indexOf('export interface TrainConfig'), src.indexOf('\n}', src.indexOf('export interface TrainConfig')));
-    const docs = Object.fromEntries([...body.matchAll(/\/\*\* (.+?) \*\/\s+(\w+)\??:/g)].map((m) => [m[2], m[1]]));
+    const body = src.slice(
+      src.indexOf('export interface TrainConfig'),
+      src.indexOf('\n}', src.indexOf('export interface TrainConfig')),
+    );
+    const docs = Object.fromEntries(
+      [...body.matchAll(/\/\*\* (.+?) \*\/\s+(\w+)\??:/g)].map((m) => [m[2], m[1]]),
+    );
     expect(trainConfigHelp).toEqual(docs);
   });
 });

@@ -1,0 +1,45 @@
+// Adapter import: a PEFT folder is checked against the loaded base model and enters the library; an
+// adapter made for another architecture is refused with a message naming the mismatch.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { zipSync } from 'fflate';
+import { HUB_URL, TINY_REPO } from './env';
+import { openApp, openTab, shot } from './helpers';
+
+test('imports a PEFT folder or zip and refuses one for another base model', async ({ page }, info) => {
+  await openApp(page);
+  let panel = await openTab(page, 'Model');
+  await panel.getByLabel('Hub endpoint').fill(HUB_URL);
+  await panel.getByLabel('Hub repo id').fill(TINY_REPO);
+  await panel.getByRole('button', { name: 'Load repo' }).click();
+  await expect(panel.getByTestId('model-label')).toHaveText(TINY_REPO);
+
+  panel = await openTab(page, 'Adapters & Export');
+  await panel
+    .getByLabel('Import PEFT adapter folder')
+    .setInputFiles('tests/fixtures/golden/llama/adapter_init');
+  const lib = panel.getByRole('table', { name: 'Adapter library' });
+  await expect(lib.getByLabel('Name of adapter adapter_init')).toHaveValue('adapter_init');
+  await expect(lib).toContainText('4 / 8');
+  await expect(lib).toContainText('imported');
+
+  // the same kind of adapter zipped with its top folder, as PEFT folders usually are
+  const dir = 'tests/fixtures/golden/llama/adapter_after';
+  const zip = info.outputPath('my-adapter.zip');
+  const files = ['adapter_config.json', 'adapter_model.safetensors'];
+  writeFileSync(
+    zip,
+    zipSync(Object.fromEntries(files.map((f) => [`my-adapter/${f}`, readFileSync(`${dir}/${f}`)]))),
+  );
+  await panel.getByLabel('Import PEFT adapter zip').setInputFiles(zip);
+  await expect(lib.getByLabel('Name of adapter my-adapter')).toHaveValue('my-adapter');
+
+  await panel
+    .getByLabel('Import PEFT adapter folder')
+    .setInputFiles('tests/fixtures/golden/qwen3/adapter_init');
+  await expect(page.getByRole('alert').filter({ hasText: 'adapter not imported' })).toContainText(
+    'adapter_model.safetensors',
+  );
+  await expect(lib.getByRole('row')).toHaveCount(3);
+  await shot(page, 'adapters-import');
+});

@@ -1,0 +1,56 @@
+// Exports that need the base model: GGUF adapter (llama.cpp --lora), GGUF of the base or merged model
+// (llama.cpp, Ollama FROM), and merged safetensors (transformers). Built by the engine's writers; returned
+// as named byte chunks so the page can save them without one giant copy.
+import { UserError } from '../src/engine/errors';
+import { ggufAdapter } from '../src/engine/export/gguf-adapter';
+import { ggufModel } from '../src/engine/export/gguf-model';
+import { mergeAdapter } from '../src/engine/export/merge';
+import { writeSafetensors, type StWriteTensor } from '../src/engine/io/safetensors';
+import { getModel } from './context';
+import { libraryAdapter } from './library';
+
+export type ExportFormat = 'merged-safetensors' | 'gguf-adapter' | 'gguf-merged';
+
+/** File name → its bytes as chunks (concatenate in order). */
+export type ExportFiles = Record<string, Uint8Array[]>;
+
+const safe = (s: string) => s.replace(/[^\w.-]+/g, '_');
+
+export async function exportModel(
+  adapterId: string | null,
+  format: ExportFormat,
+  name: string,
+): Promise<ExportFiles> {
+  const m = getModel();
+  const adapter = adapterId ? await libraryAdapter(adapterId) : undefined;
+  const base = safe(name || m.label.split('/').pop() || 'model');
+  if (format === 'gguf-adapter') {
+    if (!adapter) throw new UserError('a GGUF adapter export needs an adapter');
+    const f = ggufAdapter(m.model.config, adapter, { name, dtype: 'f32' });
+    return { [`${base}.lora.gguf`]: [...f.chunks()].map((c) => c.slice()) };
+  }
+  const weights = adapter ? mergeAdapter(m.model, adapter) : m.model.weights;
+  if (format === 'gguf-merged') {
+    const f = ggufModel(m.model, { weights, dtype: 'f16', name });
+    return { [`${base}${adapter ? '.merged' : ''}.f16.gguf`]: [...f.chunks()].map((c) => c.slice()) };
+  }
+  // merged safetensors in the checkpoint's storage precision (bf16 / f16 when it was stored so)
+  const dtype: StWriteTensor['dtype'] =
+    m.model.config.torch_dtype === 'bfloat16'
+      ? 'BF16'
+      : m.model.config.torch_dtype === 'float16'
+        ? 'F16'
+        : 'F32';
+  const tensors: Record<string, StWriteTensor> = {};
+  for (const [k, w] of weights) tensors[k] = { dtype, shape: w.shape, data: w.data };
+  const enc = (o: unknown) => [new TextEncoder().encode(JSON.stringify(o, null, 2) + '\n')];
+  const files: ExportFiles = {
+    'model.safetensors': [writeSafetensors(tensors, { format: 'pt' })],
+  };
+  if (m.configJson) files['config.json'] = enc(m.configJson);
+  if (m.model.files.tokenizerJson)
+    files['tokenizer.json'] = [new TextEncoder().encode(m.model.files.tokenizerJson)];
+  if (m.model.files.tokenizerConfig) files['tokenizer_config.json'] = enc(m.model.files.tokenizerConfig);
+  if (m.model.files.generationConfig) files['generation_config.json'] = enc(m.model.files.generationConfig);
+  return files;
+}
