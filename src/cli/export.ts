@@ -144,7 +144,7 @@ function refuseClashes(paths: string[], force: boolean | undefined): void {
 }
 
 /** Writes every file under a temporary name, then renames all into place; on failure removes the temporaries. */
-function writeOutputsAtomic(dir: string, files: OutputFile[], stale: string[]): void {
+export function writeOutputsAtomic(dir: string, files: OutputFile[], stale: string[]): void {
   mkdirSync(dir, { recursive: true });
   const done: [string, string][] = [];
   let current: string | undefined;

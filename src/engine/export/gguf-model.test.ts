@@ -10,7 +10,8 @@ import { parseConfig } from '../model/config';
 import { loadModel, type LoadedModel } from '../model/weights';
 import { llama2, qwen3 } from '../text/test-tokenizers_node';
 import { makeTinyModel } from '../testing/tiny-model';
-import { GGML_TYPE, ggufBytes, readGguf, readGgufTensor, type GgufValue } from './gguf';
+import { GGML_TYPE, ggufBytes, type GgufValue } from './gguf';
+import { readGguf, readGgufTensor } from './gguf-read';
 import { ggufModel, ggufTensorName, llama3RopeFactors, permuteRowsForRope } from './gguf-model';
 import { detectBpePre, ggufTokenizerMetadata, TOKEN_TYPE } from './gguf-tokenizer';
 

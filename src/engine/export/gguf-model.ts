@@ -167,24 +167,15 @@ export function llama3RopeFactors(config: ModelConfig): Float32Array {
 function placeholderVocab(config: ModelConfig): [string, GgufValue][] {
   const n = config.vocab_size;
   const special = new Set([config.bos_token_id, ...config.eos_token_id]);
-  const type = (i: number) => (special.has(i) ? TOKEN_TYPE.control : TOKEN_TYPE.normal);
+  const tokens = Array.from({ length: n }, (_, i) => `[T${i}]`);
+  const types = Int32Array.from({ length: n }, (_, i) =>
+    special.has(i) ? TOKEN_TYPE.control : TOKEN_TYPE.normal,
+  );
   const kv: [string, GgufValue][] = [
     ['tokenizer.ggml.model', gv.str('gpt2')],
     ['tokenizer.ggml.pre', gv.str('default')],
-    [
-      'tokenizer.ggml.tokens',
-      gv.arr(
-        'string',
-        Array.from({ length: n }, (_, i) => `[T${i}]`),
-      ),
-    ],
-    [
-      'tokenizer.ggml.token_type',
-      gv.arr(
-        'i32',
-        Int32Array.from({ length: n }, (_, i) => type(i)),
-      ),
-    ],
+    ['tokenizer.ggml.tokens', gv.arr('string', tokens)],
+    ['tokenizer.ggml.token_type', gv.arr('i32', types)],
     ['tokenizer.ggml.merges', gv.arr('string', [])],
     ['tokenizer.ggml.add_bos_token', gv.bool(false)],
     ['tokenizer.ggml.add_eos_token', gv.bool(false)],

@@ -3,17 +3,8 @@
 // clear error. (llama.cpp itself reads these files in llamacpp.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { f16ToF32 } from '../io/dtype';
-import {
-  GGML_TYPE,
-  ggufBytes,
-  gv,
-  quantizeQ8_0,
-  readGguf,
-  readGgufTensor,
-  writeGguf,
-  type GgufMetadata,
-  type GgufValue,
-} from './gguf';
+import { GGML_TYPE, ggufBytes, gv, quantizeQ8_0, writeGguf, type GgufMetadata, type GgufValue } from './gguf';
+import { readGguf, readGgufTensor } from './gguf-read';
 
 function sample(): GgufMetadata {
   return new Map<string, GgufValue>([

@@ -2,7 +2,14 @@
 // tokenization, teacher-forced logits and greedy decoding, with an optional GGUF LoRA adapter. Node-only.
 // Settings follow DESIGN §4: no GPU, no build, 2 threads, no mmap (the defaults are 40× slower on small VMs).
 
-import { getLlama, LlamaLogLevel, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
+import {
+  getLlama,
+  LlamaLogLevel,
+  type Llama,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from 'node-llama-cpp';
 
 let llamaPromise: Promise<Llama> | undefined;
 
@@ -31,7 +38,7 @@ async function withSequence<T>(
   ggufPath: string,
   contextSize: number,
   adapterPath: string | undefined,
-  fn: (seq: ReturnType<Awaited<ReturnType<LlamaModel['createContext']>>['getSequence']>) => Promise<T>,
+  fn: (seq: LlamaContextSequence) => Promise<T>,
 ): Promise<T> {
   return withModel(ggufPath, async (model) => {
     const ctx = await model.createContext({
@@ -52,14 +59,23 @@ export async function llamaCppTokenize(
   ggufPath: string,
   text: string,
   addSpecial: boolean,
+  parseSpecial = false,
 ): Promise<number[]> {
-  return withModel(ggufPath, async (model) => llamaCppTokenizeWith(model, text, addSpecial));
+  return withModel(ggufPath, async (model) => llamaCppTokenizeWith(model, text, addSpecial, parseSpecial));
 }
 
-/** As llamaCppTokenize, with a model already loaded (many strings, one load). */
-export function llamaCppTokenizeWith(model: LlamaModel, text: string, addSpecial: boolean): number[] {
+/**
+ * As llamaCppTokenize, with a model already loaded (many strings, one load). `parseSpecial` matches control
+ * tokens written in the text (as HF tokenizers and llama.cpp's chat path do); off, they are plain text.
+ */
+export function llamaCppTokenizeWith(
+  model: LlamaModel,
+  text: string,
+  addSpecial: boolean,
+  parseSpecial = false,
+): number[] {
   // node-llama-cpp's tokenize never adds BOS/EOS; the GGUF's flags decide, as llama_tokenize(add_special) does.
-  const ids: number[] = model.tokenize(text, false);
+  const ids: number[] = model.tokenize(text, parseSpecial);
   if (!addSpecial) return ids;
   const { bos, eos, shouldPrependBosToken, shouldAppendEosToken } = model.tokens;
   return [
@@ -96,26 +112,37 @@ export async function llamaCppGreedy(
 }
 
 /**
- * Teacher-forced logits: row t is llama.cpp's raw logits for the token after ids[0..t] (vocab entries,
- * in id order). Useful to compare a forward pass position by position.
+ * Teacher-forced logits for each row: result[r][t] is llama.cpp's raw logits for the token after
+ * rows[r][0..t] (one entry per vocabulary id). One model load for all rows; each row starts a fresh sequence.
  */
 export async function llamaCppLogits(
   ggufPath: string,
-  ids: number[],
+  rows: number[][],
   adapterPath?: string,
-): Promise<Float32Array[]> {
-  return withSequence(ggufPath, ids.length + 1, adapterPath, async (seq) => {
-    const res = await seq.controlledEvaluate(
-      ids.map((id) => [id as Token, { generateNext: { logits: true } }] as const) as never,
-    );
-    return res.map((r, t) => {
-      const logits = r?.next.logits;
-      if (!logits) throw new Error(`llama.cpp returned no logits at position ${t}`);
-      let size = 0;
-      for (const k of logits.keys()) size = Math.max(size, k + 1);
-      const row = new Float32Array(size);
-      for (const [k, v] of logits) row[k] = v;
-      return row;
-    });
+): Promise<Float32Array[][]> {
+  const longest = Math.max(1, ...rows.map((r) => r.length));
+  return withSequence(ggufPath, longest + 1, adapterPath, async (seq) => {
+    const out: Float32Array[][] = [];
+    for (const ids of rows) {
+      await seq.clearHistory();
+      const res = await seq.controlledEvaluate(
+        ids.map(
+          (id) =>
+            [id as Token, { generateNext: { logits: true } }] as [Token, { generateNext: { logits: true } }],
+        ),
+      );
+      out.push(
+        res.map((r, t) => {
+          const logits = r?.next.logits;
+          if (!logits) throw new Error(`llama.cpp returned no logits at position ${t}`);
+          let size = 0;
+          for (const k of logits.keys()) size = Math.max(size, k + 1);
+          const row = new Float32Array(size);
+          for (const [k, v] of logits) row[k] = v;
+          return row;
+        }),
+      );
+    }
+    return out;
   });
 }
