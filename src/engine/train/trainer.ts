@@ -184,8 +184,9 @@ export class Trainer {
         if (c.shuffle) this.rng.shuffle(this.order);
         this.cursor = 0;
       }
-      // take whole micro-batches from the ordered rows
-      const rows = this.order.slice(this.cursor).map((i) => this.init.train[i]);
+      // the next micro-batch from the ordered rows: B rows, or (packing) enough rows to fill B sequences
+      const window = c.packing ? c.batchSize * 64 : c.batchSize;
+      const rows = this.order.slice(this.cursor, this.cursor + window).map((i) => this.init.train[i]);
       const plan = planMicroBatches(rows, c.batchSize, c.maxLen, c.packing)[0];
       this.cursor += plan.reduce((a, seq) => a + seq.length, 0);
       out.push(makeMicroBatch(plan, c.batchSize, c.maxLen));
