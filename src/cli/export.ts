@@ -1,22 +1,38 @@
 // `export`: an adapter (or a base model) in the format another tool needs: a PEFT folder, a merged HF model
-// folder, or GGUF files for llama.cpp / Ollama with a Modelfile beside them. Every check (formats, paths,
+// folder, GGUF files for llama.cpp / Ollama with a Modelfile beside them, or a recipe folder (dataset + TRL
+// script + Axolotl config) to run the same training on a GPU machine. Every check (formats, paths,
 // name clashes without --force) runs before the model is loaded; files are written to temporary names and
 // renamed into place only when all of them are complete, so nothing is ever half-written.
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseDatasetStrict } from '../data/formats';
 import { UserError } from '../engine/errors';
 import { ggufAdapter } from '../engine/export/gguf-adapter';
 import { ggufModel, type GgufDType } from '../engine/export/gguf-model';
 import { mergeAdapter } from '../engine/export/merge';
 import { modelfileForModel } from '../engine/export/ollama';
 import { ggufOutput, lazyFile, type OutputFile } from '../engine/export/output';
+import { clusterRecipe, RECIPE_FILES } from '../engine/export/recipes';
 import { hfModelFiles, type HfDType } from '../engine/export/safetensors-model';
 import { readAdapter, writeAdapter } from '../engine/io/peft';
 import { dirSource } from '../engine/io/source_node';
+import { pickChatTemplate } from '../engine/text/template';
+import { resolveTrainConfig, type TrainConfig } from '../engine/train/config';
 import { modelSource, openModel } from './context';
-import { checkWritableDir } from './files';
+import { checkWritableDir, writeFilesAtomic } from './files';
 
-export const EXPORT_FORMATS = ['peft', 'merged', 'gguf-adapter', 'gguf-merged'] as const;
+export const EXPORT_FORMATS = ['peft', 'merged', 'gguf-adapter', 'gguf-merged', 'recipe'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportArgs {
@@ -29,6 +45,9 @@ export interface ExportArgs {
   /** Replace existing output files. */
   force?: boolean;
   quiet: boolean;
+  /** recipe: the dataset file and the training settings to write out. */
+  data?: string;
+  train?: Partial<TrainConfig>;
 }
 
 const DTYPES: Record<ExportFormat, readonly string[]> = {
@@ -36,6 +55,7 @@ const DTYPES: Record<ExportFormat, readonly string[]> = {
   merged: ['f32', 'f16', 'bf16'],
   'gguf-merged': ['f32', 'f16', 'q8_0'],
   'gguf-adapter': ['f32', 'f16'],
+  recipe: ['f32'],
 };
 
 /** Files a merged folder may hold; an old one we do not rewrite would shadow the new weights. */
@@ -45,6 +65,7 @@ export async function exportCmd(a: ExportArgs): Promise<void> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(a.format)) {
     throw new UserError(`unknown --format ${a.format}; use one of ${EXPORT_FORMATS.join(', ')}`);
   }
+  if (a.format === 'recipe') return exportRecipe(a);
   if ((a.format === 'peft' || a.format === 'gguf-adapter') && !a.adapter) {
     throw new UserError(`--format ${a.format} needs --adapter DIR`);
   }
@@ -116,6 +137,58 @@ export async function exportCmd(a: ExportArgs): Promise<void> {
       );
     }
     return lazyFile(basename(path), () => modelfileForModel(model, { from, adapter: adapterPath, comments }));
+  }
+}
+
+/**
+ * `--format recipe`: the dataset and training settings as a folder for TRL / Axolotl on a GPU machine. Reads
+ * only the model's config.json and tokenizer files (model_type, chat template), never its weights. An
+ * existing non-empty folder is refused without --force; with it, bundle files the new one lacks are removed
+ * (a stale chat_template.jinja would change what the script trains).
+ */
+async function exportRecipe(a: ExportArgs): Promise<void> {
+  if (a.adapter) throw new UserError('--format recipe does not take --adapter');
+  if (a.dtype) throw new UserError('--format recipe does not take --dtype');
+  if (!a.data) throw new UserError('--format recipe needs --data FILE');
+  if (!existsSync(a.data) || statSync(a.data).isDirectory())
+    throw new UserError(`--data ${a.data}: no such file`);
+  const train = resolveTrainConfig(a.train ?? {});
+  checkWritableDir(a.out);
+  if (existsSync(a.out) && readdirSync(a.out).length > 0 && !a.force)
+    throw new UserError(`--out ${a.out} is not empty; use --force to write the recipe into it`);
+  const source = modelSource(a.model);
+  const config = jsonOf(await source.text('config.json'), 'config.json') as {
+    model_type?: unknown;
+    vocab_size?: unknown;
+  };
+  if (typeof config.model_type !== 'string')
+    throw new UserError('config.json has no model_type', 'config.json');
+  const optional = async (f: string) => ((await source.has(f)) ? source.text(f) : undefined);
+  const tokenizerConfig = await optional('tokenizer_config.json');
+  const chatTemplate = pickChatTemplate(
+    tokenizerConfig === undefined ? undefined : jsonOf(tokenizerConfig, 'tokenizer_config.json'),
+    await optional('chat_template.jinja'),
+  );
+  const rows = parseDatasetStrict(readFileSync(a.data, 'utf8'), basename(a.data), {
+    vocabSize: typeof config.vocab_size === 'number' ? config.vocab_size : undefined,
+  });
+  const files = clusterRecipe({
+    baseModel: existsSync(a.model) ? resolve(a.model) : a.model,
+    train,
+    rows,
+    modelType: config.model_type,
+    chatTemplate,
+  });
+  writeFilesAtomic(a.out, files);
+  for (const f of RECIPE_FILES) if (!(f in files)) rmSync(join(a.out, f), { force: true });
+  if (!a.quiet) for (const f of Object.keys(files)) process.stderr.write(`wrote ${join(a.out, f)}\n`);
+}
+
+function jsonOf(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`not valid JSON: ${(e as Error).message}`, file);
   }
 }
 

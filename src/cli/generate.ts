@@ -4,7 +4,7 @@
 import { UserError } from '../engine/errors';
 import { Generator } from '../engine/generate/generator';
 import type { SamplingOptions } from '../engine/generate/sampling';
-import { stopIds } from '../engine/generate/stops';
+import { stopIds, TextStopper } from '../engine/generate/stops';
 import { readAdapter } from '../engine/io/peft';
 import { dirSource } from '../engine/io/source_node';
 import { DeviceModel } from '../engine/model/device';
@@ -23,6 +23,8 @@ export interface GenerateArgs {
   sampling: SamplingOptions;
   seed: number;
   json: boolean;
+  /** Stop strings: generation ends when the text contains one (it is not printed). */
+  stop: string[];
   backend: BackendChoice;
   threads?: number;
   quiet: boolean;
@@ -58,13 +60,18 @@ export async function generate(a: GenerateArgs): Promise<void> {
   const gen = new Generator(device);
   if (adapter) await gen.setAdapter({ ...adapter.meta, weights: adapter.weights });
   const stream = createDecodeStream(tok, { contextIds: promptIds });
+  const stopper = new TextStopper(a.stop);
+  let text = '';
   const res = await gen.generate([promptIds], {
     maxNewTokens: a.maxNewTokens,
     sampling: a.sampling,
     seed: a.seed,
     stopIds: stopIds(model, tok, template),
     onToken: (_, id) => {
-      if (!a.json) process.stdout.write(stream.push(id));
+      const shown = stopper.push(stream.push(id));
+      text += shown;
+      if (!a.json) process.stdout.write(shown);
+      return !stopper.stopped;
     },
   });
   const ids = res.ids[0];

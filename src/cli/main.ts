@@ -19,9 +19,11 @@ const USAGE = `LoRA Studio CLI
            --val-split 0 --train-on-prompt --packing --checkpoint-every N --eval-every N]
   eval     --model DIR|HUB_ID [--adapter DIR] --data FILE [--batch-size 4 --max-len 1024]
   generate --model DIR|HUB_ID [--adapter DIR] (--prompt TEXT | --chat TEXT [--system TEXT])
-           [--max-new-tokens 64 --temperature 0 --top-p 1 --top-k 0 --repetition-penalty 1 --seed 0 --json]
+           [--max-new-tokens 64 --temperature 0 --top-p 1 --top-k 0 --repetition-penalty 1 --seed 0 --stop TEXT… --json]
   export   --model DIR|HUB_ID [--adapter DIR] --format peft|merged|gguf-adapter|gguf-merged --out PATH
            [--dtype f32|f16|bf16|q8_0 --force]   (gguf: PATH is the .gguf file; a .Modelfile goes beside it)
+  export   --model DIR|HUB_ID --format recipe --data FILE --out DIR [--force] [the training flags of train]
+           (a folder for a GPU machine: data.jsonl, train_trl.py for TRL, axolotl.yaml, README.md)
 
 Every command: --backend auto|cpu|wasm|webgpu  --threads N  --quiet  --verbose
 Hub models: HF_ENDPOINT (mirror), HF_TOKEN (gated repos); downloads are cached in ~/.cache/lora-studio.
@@ -35,34 +37,39 @@ const common = {
   verbose: { type: 'boolean', default: false },
 } as const;
 
+/** The training settings (TrainConfig) as flags: `train` runs them, `export --format recipe` writes them out. */
+const trainOptions = {
+  rank: { type: 'string' },
+  alpha: { type: 'string' },
+  dropout: { type: 'string' },
+  targets: { type: 'string' },
+  rslora: { type: 'boolean' },
+  steps: { type: 'string' },
+  epochs: { type: 'string' },
+  lr: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'batch-size': { type: 'string' },
+  'grad-accum': { type: 'string' },
+  'max-len': { type: 'string' },
+  schedule: { type: 'string' },
+  warmup: { type: 'string' },
+  'max-grad-norm': { type: 'string' },
+  seed: { type: 'string' },
+  'no-shuffle': { type: 'boolean' },
+  'val-split': { type: 'string' },
+  'train-on-prompt': { type: 'boolean' },
+  packing: { type: 'boolean' },
+  'checkpoint-every': { type: 'string' },
+  'eval-every': { type: 'string' },
+} as const;
+
 const specs = {
   train: {
     ...common,
     data: { type: 'string' },
     out: { type: 'string' },
     'init-adapter': { type: 'string' },
-    rank: { type: 'string' },
-    alpha: { type: 'string' },
-    dropout: { type: 'string' },
-    targets: { type: 'string' },
-    rslora: { type: 'boolean' },
-    steps: { type: 'string' },
-    epochs: { type: 'string' },
-    lr: { type: 'string' },
-    'weight-decay': { type: 'string' },
-    'batch-size': { type: 'string' },
-    'grad-accum': { type: 'string' },
-    'max-len': { type: 'string' },
-    schedule: { type: 'string' },
-    warmup: { type: 'string' },
-    'max-grad-norm': { type: 'string' },
-    seed: { type: 'string' },
-    'no-shuffle': { type: 'boolean' },
-    'val-split': { type: 'string' },
-    'train-on-prompt': { type: 'boolean' },
-    packing: { type: 'boolean' },
-    'checkpoint-every': { type: 'string' },
-    'eval-every': { type: 'string' },
+    ...trainOptions,
   },
   eval: {
     ...common,
@@ -84,6 +91,7 @@ const specs = {
     'repetition-penalty': { type: 'string' },
     seed: { type: 'string' },
     json: { type: 'boolean', default: false },
+    stop: { type: 'string', multiple: true },
   },
   export: {
     ...common,
@@ -92,6 +100,8 @@ const specs = {
     out: { type: 'string' },
     dtype: { type: 'string' },
     force: { type: 'boolean' },
+    data: { type: 'string' },
+    ...trainOptions,
   },
 } satisfies Record<string, ParseArgsConfig['options']>;
 
@@ -217,15 +227,21 @@ export async function main(argv: string[]): Promise<number> {
         },
         seed: num(values, 'seed', true) ?? 0,
         json: !!values.json,
+        stop: (values.stop as unknown as string[] | undefined) ?? [],
       });
     } else if (command === 'export') {
+      const format = need(values, 'format') as ExportFormat;
+      const recipe = format === 'recipe';
+      const trainFlag = ['data', ...Object.keys(trainOptions)].find((k) => values[k] !== undefined);
+      if (!recipe && trainFlag) throw new UsageError(`--${trainFlag} is only for --format recipe`);
       await exportCmd({
         ...base,
         adapter: values.adapter as string | undefined,
-        format: need(values, 'format') as ExportFormat,
+        format,
         out: need(values, 'out'),
         dtype: values.dtype as string | undefined,
         force: !!values.force,
+        ...(recipe ? { data: need(values, 'data'), train: trainConfig(values) } : {}),
       });
     } else {
       throw new UserError(`command '${command}' is not available`);

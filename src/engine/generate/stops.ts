@@ -24,3 +24,49 @@ export function stopIds(
   }
   return [...ids];
 }
+
+/**
+ * Streams generated text and stops at a stop string: text that could still become a stop string is held
+ * back, so the stream never shows part of one; the stop string itself is never emitted.
+ */
+export class TextStopper {
+  private pending = '';
+  stopped = false;
+
+  constructor(private readonly stops: readonly string[]) {}
+
+  /** Adds decoded text; returns what can be shown now. */
+  push(text: string): string {
+    if (this.stopped) return '';
+    this.pending += text;
+    for (const s of this.stops) {
+      const at = s ? this.pending.indexOf(s) : -1;
+      if (at >= 0) {
+        this.stopped = true;
+        const out = this.pending.slice(0, at);
+        this.pending = '';
+        return out;
+      }
+    }
+    // keep the longest tail that is a prefix of some stop string
+    let keep = 0;
+    for (const s of this.stops) {
+      for (let k = Math.min(s.length - 1, this.pending.length); k > keep; k--) {
+        if (this.pending.endsWith(s.slice(0, k))) {
+          keep = k;
+          break;
+        }
+      }
+    }
+    const out = this.pending.slice(0, this.pending.length - keep);
+    this.pending = this.pending.slice(this.pending.length - keep);
+    return out;
+  }
+
+  /** The held-back text once generation ended without a stop string. */
+  flush(): string {
+    const out = this.stopped ? '' : this.pending;
+    this.pending = '';
+    return out;
+  }
+}
