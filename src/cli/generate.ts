@@ -75,14 +75,10 @@ export async function generate(a: GenerateArgs): Promise<void> {
     },
   });
   const ids = res.ids[0];
-  if (a.json) {
-    process.stdout.write(
-      JSON.stringify({ prompt_ids: promptIds, ids, text: tok.decode(ids, { skipSpecialTokens: true }) }) +
-        '\n',
-    );
-  } else {
-    process.stdout.write(stream.flush() + '\n');
-  }
+  const tail = stopper.push(stream.flush()) + stopper.flush();
+  text += tail;
+  if (a.json) process.stdout.write(JSON.stringify({ prompt_ids: promptIds, ids, text }) + '\n');
+  else process.stdout.write(tail + '\n');
   await gen.dispose();
   await device.dispose();
   await runtime.release();
