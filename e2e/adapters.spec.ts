@@ -1,8 +1,9 @@
 // Adapter import: a PEFT folder is checked against the loaded base model and enters the library; an
-// adapter made for another architecture is refused with a message naming the mismatch.
+// adapter made for another architecture is refused with a message naming the mismatch. The cluster export
+// zips the active dataset with the Train settings as TRL / Axolotl files.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { zipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
 import { HUB_URL, TINY_REPO } from './env';
 import { openApp, openTab, shot } from './helpers';
 
@@ -42,4 +43,39 @@ test('imports a PEFT folder or zip and refuses one for another base model', asyn
   );
   await expect(lib.getByRole('row')).toHaveCount(3);
   await shot(page, 'adapters-import');
+});
+
+test('exports the dataset and Train settings for a GPU cluster as a zip', async ({ page }) => {
+  await openApp(page);
+  let panel = await openTab(page, 'Model');
+  await panel.getByLabel('Hub endpoint').fill(HUB_URL);
+  await panel.getByLabel('Hub repo id').fill(TINY_REPO);
+  await panel.getByRole('button', { name: 'Load repo' }).click();
+  await expect(panel.getByTestId('model-label')).toHaveText(TINY_REPO);
+  panel = await openTab(page, 'Data');
+  await panel.getByLabel('Import dataset file').setInputFiles('e2e/fixtures/chat.jsonl');
+  await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('rows imported');
+  panel = await openTab(page, 'Train');
+  await panel.getByLabel('Steps', { exact: true }).fill('7');
+
+  panel = await openTab(page, 'Adapters & Export');
+  const download = page.waitForEvent('download');
+  await panel.getByRole('button', { name: 'Export for a GPU cluster', exact: true }).click();
+  const zip = unzipSync(new Uint8Array(readFileSync(await (await download).path())));
+  const names = Object.keys(zip).sort();
+  expect(names).toEqual(
+    ['README.md', 'axolotl.yaml', 'data.jsonl', 'train_trl.py'].map((f) => `chat-recipe/${f}`),
+  );
+  const text = (f: string) => new TextDecoder().decode(zip[`chat-recipe/${f}`]);
+  expect(text('train_trl.py')).toContain(`BASE_MODEL = "${TINY_REPO}"`);
+  expect(text('train_trl.py')).toContain('max_steps=7,');
+  expect(text('axolotl.yaml')).toContain('max_steps: 7\n');
+  expect(text('data.jsonl').split('\n')[0]).toBe(
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: 'Greet the user.' },
+        { role: 'assistant', content: 'Hello there!' },
+      ],
+    }),
+  );
 });

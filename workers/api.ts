@@ -20,7 +20,7 @@ import {
   type RowCount,
 } from './data';
 import { importDataset, type ImportResult } from './dataImport';
-import { exportModel, type ExportFiles, type ExportFormat } from './export';
+import { exportModel, exportRecipe, type ExportFiles, type ExportFormat, type RecipeRequest } from './export';
 import { CancelledError, findJob, runJob } from './jobs';
 import { loadModelInWorker, type LoadProgressEvent, type ModelFacts, type ModelRequest } from './model';
 import type { PickedFile } from './sources';
@@ -94,6 +94,11 @@ export const api = {
     return exportModel(adapterId, format, name);
   },
 
+  /** The dataset and Train settings as files for TRL / Axolotl on a GPU machine (file name → text). */
+  exportRecipe(req: RecipeRequest): Record<string, string> {
+    return exportRecipe(req);
+  },
+
   cancel(jobId: string): boolean {
     const job = findJob(jobId);
     job?.cancel();
@@ -122,4 +127,4 @@ export type {
   PreviewRequest,
 };
 export type { TrainEvent, TrainRequest, TrainResult, PickedFile, RowCount, PreviewSegment };
-export type { GenerateRequest, GenerateResult, SamplingParams, ExportFormat, ExportFiles };
+export type { GenerateRequest, GenerateResult, SamplingParams, ExportFormat, ExportFiles, RecipeRequest };

@@ -1,12 +1,18 @@
 // Exports that need the base model: GGUF adapter (llama.cpp --lora), GGUF of the base or merged model
 // (llama.cpp, Ollama FROM), and merged safetensors (transformers). Built by the engine's writers; returned
-// as named byte chunks so the page can save them without one giant copy.
+// as named byte chunks so the page can save them without one giant copy. Also the cluster recipe (a dataset
+// with the Train settings as TRL / Axolotl files), which needs the model's type and chat template only.
+import { issuesError } from '../src/data/formats';
 import { UserError } from '../src/engine/errors';
 import { ggufAdapter } from '../src/engine/export/gguf-adapter';
 import { ggufModel } from '../src/engine/export/gguf-model';
 import { mergeAdapter } from '../src/engine/export/merge';
+import { clusterRecipe } from '../src/engine/export/recipes';
 import { writeSafetensors, type StWriteTensor } from '../src/engine/io/safetensors';
+import { resolveTrainConfig, type TrainConfig } from '../src/engine/train/config';
+import type { DataRow } from '../src/storage';
 import { getModel } from './context';
+import { toRows } from './data';
 import { libraryAdapter } from './library';
 
 export type ExportFormat = 'merged-safetensors' | 'gguf-adapter' | 'gguf-merged';
@@ -53,4 +59,29 @@ export async function exportModel(
   if (m.model.files.tokenizerConfig) files['tokenizer_config.json'] = enc(m.model.files.tokenizerConfig);
   if (m.model.files.generationConfig) files['generation_config.json'] = enc(m.model.files.generationConfig);
   return files;
+}
+
+export interface RecipeRequest {
+  /** The dataset's rows as stored, and its name (for messages about bad rows). */
+  rows: DataRow[];
+  datasetName: string;
+  config: Partial<TrainConfig>;
+  /** Written as the scripts' base model: a Hub repo id, or the model's folder name. */
+  baseModel: string;
+}
+
+/** The cluster bundle's files (file name → text) for a dataset and Train settings on the loaded model. */
+export function exportRecipe(req: RecipeRequest): Record<string, string> {
+  const m = getModel();
+  const { rows, issues } = toRows(req.rows, req.datasetName, m.model.config.vocab_size);
+  if (issues.length) throw issuesError(issues);
+  if (rows.length === 0) throw new UserError(`dataset "${req.datasetName}" has no rows`);
+  return clusterRecipe({
+    baseModel: req.baseModel,
+    train: resolveTrainConfig(req.config),
+    rows,
+    modelType: m.model.config.model_type,
+    chatTemplate: m.template,
+    templateKwargs: m.templateKwargs,
+  });
 }

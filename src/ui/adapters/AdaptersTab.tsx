@@ -1,5 +1,6 @@
 // Adapters & Export tab: the adapter library (base model, rank, targets, dataset, steps, final losses,
-// date), rename, delete, import a PEFT zip or folder, export a PEFT zip; and browser storage.
+// date), rename, delete, import a PEFT zip or folder, export a PEFT zip; the dataset and Train settings
+// as a TRL / Axolotl recipe for a GPU machine; and browser storage.
 import { useState, type DragEvent } from 'react';
 import type { AdapterRecord } from '../../storage/db';
 import { useStudio } from '../../state/store';
@@ -7,6 +8,7 @@ import { deleteAdapter, exportOther, exportPeftZip, importAdapter, renameAdapter
 import { Card, Empty } from '../common';
 import { bytes, date, loss } from '../format';
 import { fromDrop, fromInput, folderName } from '../model/pickFiles';
+import { exportClusterRecipe } from './clusterExport';
 import type { PickedFile } from '../../../workers/api';
 import { StoragePanel } from './StoragePanel';
 
@@ -194,6 +196,16 @@ export function AdaptersTab() {
           </button>
           <span className="muted small">
             for llama.cpp or Ollama; adapters export per row above (PEFT zip loads in transformers/PEFT).
+          </span>
+        </div>
+      </Card>
+      <Card title="Outgrowing the browser">
+        <div className="inline">
+          <button disabled={!model} onClick={() => void exportClusterRecipe()}>
+            Export for a GPU cluster
+          </button>
+          <span className="muted small">
+            a zip with the current dataset and Train settings: a TRL script, an Axolotl config and a README.
           </span>
         </div>
       </Card>
