@@ -70,7 +70,18 @@ describe('train on chat pairs, then generate --chat', () => {
     );
     expect(t.err).toBe('');
     expect(t.code).toBe(0);
-    const stopped = cli('generate', '--model', model, '--adapter', out, '--chat', pairs[0][0], '--stop', ' is', '--json');
+    const stopped = cli(
+      'generate',
+      '--model',
+      model,
+      '--adapter',
+      out,
+      '--chat',
+      pairs[0][0],
+      '--stop',
+      ' is',
+      '--json',
+    );
     expect(JSON.parse(stopped.out).text).toBe('Paris');
     for (const [q, a] of pairs) {
       const tuned = cli(

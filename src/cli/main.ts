@@ -20,6 +20,7 @@ const USAGE = `LoRA Studio CLI
   eval     --model DIR|HUB_ID [--adapter DIR] --data FILE [--batch-size 4 --max-len 1024]
   generate --model DIR|HUB_ID [--adapter DIR] (--prompt TEXT | --chat TEXT [--system TEXT])
            [--max-new-tokens 64 --temperature 0 --top-p 1 --top-k 0 --repetition-penalty 1 --seed 0 --stop TEXT… --json]
+  bench    [--layers 30 --batch 2 --seq 128 --steps 3 --new-tokens 32 --backend cpu|wasm|webgpu --threads N --no-torch]
   export   --model DIR|HUB_ID [--adapter DIR] --format peft|merged|gguf-adapter|gguf-merged --out PATH
            [--dtype f32|f16|bf16|q8_0 --force]   (gguf: PATH is the .gguf file; a .Modelfile goes beside it)
   export   --model DIR|HUB_ID --format recipe --data FILE --out DIR [--force] [the training flags of train]
@@ -171,6 +172,14 @@ function trainConfig(v: Values): Partial<TrainConfig> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'bench') {
+    // the benchmark script (tools/bench.ts): train and decode tokens/s, with PyTorch beside it when present
+    const { spawnSync } = await import('node:child_process');
+    const script = new URL('../../tools/bench.ts', import.meta.url).pathname;
+    return (
+      spawnSync(process.execPath, ['--import', 'tsx', script, ...rest], { stdio: 'inherit' }).status ?? 1
+    );
+  }
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
     return command ? 0 : 2;

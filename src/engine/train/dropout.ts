@@ -6,31 +6,43 @@ import * as o from '../graph/ops';
 
 const i32 = (x: Value, n: number) => x.graph.constant(Int32Array.from([n | 0]), 'int32', [], 'k');
 
+// The (row, column, seed) part of the hash, shared by every mask over the same input tensor (q/k/v take the
+// layer's one normed input, gate/up too). Wrapping int32 addition is associative, so sharing it changes
+// no mask.
+const bases = new WeakMap<Value, Value>();
+function baseHash(x: Value, seed: Value): Value {
+  let h = bases.get(x);
+  if (!h) {
+    const [M, K] = x.shape;
+    const rows = x.graph.constant(
+      Int32Array.from({ length: M }, (_, i) => i),
+      'int32',
+      [M, 1],
+      'rows',
+    );
+    const cols = x.graph.constant(
+      Int32Array.from({ length: K }, (_, i) => i),
+      'int32',
+      [1, K],
+      'cols',
+    );
+    h = o.add(o.mul(rows, i32(x, 0x27d4eb2d)), o.mul(cols, i32(x, 0x165667b1))); // (M, K)
+    h = o.add(h, o.mul(seed, i32(x, 0x3c6ef372)));
+    bases.set(x, h);
+  }
+  return h;
+}
+
 /** Inverted-dropout mask for x (M, K): 0 with probability p, else 1/(1−p). seed: (1) int32. */
 export function dropoutMask(x: Value, seed: Value, salt: number, p: number): Value {
-  const g = x.graph;
-  const [M, K] = x.shape;
-  const rows = g.constant(
-    Int32Array.from({ length: M }, (_, i) => i),
-    'int32',
-    [M, 1],
-    'rows',
-  );
-  const cols = g.constant(
-    Int32Array.from({ length: K }, (_, i) => i),
-    'int32',
-    [1, K],
-    'cols',
-  );
   const mix = (h: Value, shift: number, k: number) =>
     o.mul(o.add(h, o.div(h, i32(h, 2 ** shift))), i32(h, k));
-  let h = o.add(o.mul(rows, i32(x, 0x27d4eb2d)), o.mul(cols, i32(x, 0x165667b1))); // (M, K)
-  h = o.add(h, o.add(o.mul(seed, i32(x, 0x3c6ef372)), i32(x, Math.imul(salt + 1, 0x9e3779b1))));
+  let h = o.add(baseHash(x, seed), i32(x, Math.imul(salt + 1, 0x9e3779b1))); // (M, K)
   h = mix(h, 15, 0x85ebca6b);
   h = mix(h, 13, 0xc2b2ae35);
   h = mix(h, 16, 0x7feb352d);
   // top 24 bits (signed) → uniform in [0, 1)
   const u = o.mul(o.add(o.cast(o.div(h, i32(h, 256)), 'float32'), 2 ** 23), 2 ** -24);
-  const keep = o.cast(o.less(g.scalar(p), u), 'float32'); // P(u > p) = 1 − p
+  const keep = o.cast(o.less(x.graph.scalar(p), u), 'float32'); // P(u > p) = 1 − p
   return o.mul(keep, 1 / (1 - p));
 }

@@ -8,6 +8,7 @@ import { backward } from '../autodiff/backward';
 import type { ModelConfig } from '../model/config';
 import { attentionBias, decoder, headWeight, ropeAt, type LoraGraph, type LoraSlot } from '../model/llama';
 import { flatLayout, slotKey, type LoraSpec } from '../model/lora';
+import { ALL_LINEAR } from './config';
 import { dropoutMask } from './dropout';
 
 export type StepMode = 'train' | 'accumulate' | 'eval';
@@ -24,7 +25,7 @@ export interface StepGraphSpec {
   /** tokens per sequence (bucket) */ T: number;
   /** labelled rows per micro-batch (bucket); padding rows have weight 0 */ N: number;
   /** rows of logits per cross-entropy chunk */ chunk: number;
-  /** add gradients accumulated by earlier micro-batches (inputs acc.*) */
+  /** add the gradient accumulated by earlier micro-batches (input `acc`) */
   accumulateIn: boolean;
   /** clip the global grad norm to input max_norm */
   clip: boolean;
@@ -114,16 +115,7 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
     slot: (layer, module) => slots.get(slotKey(layer, module)),
     dropout: dropoutSeed
       ? (x, layer, module) =>
-          o.mul(
-            x,
-            dropoutMask(
-              x,
-              dropoutSeed!,
-              layer * 8 +
-                ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'].indexOf(module),
-              spec.dropout,
-            ),
-          )
+          o.mul(x, dropoutMask(x, dropoutSeed!, layer * 8 + ALL_LINEAR.indexOf(module), spec.dropout))
       : undefined,
   };
 
