@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Generator } from './generate/generator';
+import { Graph } from './graph/ir';
+import { toOnnx } from './graph/onnx';
+import { dropoutMask } from './train/dropout';
 import { readAdapter } from './io/peft';
 import { dirSource } from './io/source_node';
 import { DeviceModel } from './model/device';
@@ -33,6 +36,25 @@ describe('WebGPU equals CPU', () => {
     expect(gpu.info.backend).toBe('webgpu');
     expect(gpu.info.vendor ?? gpu.info.description ?? '').not.toBe('');
   });
+
+  it('dropout masks are bit-identical (int32 hash: wrapping Mul/Add, truncating Div)', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [64, 48]);
+    const seed = g.input('seed', 'int32', [1]);
+    g.output(dropoutMask(x, seed, 3, 0.3), 'mask');
+    const bytes = toOnnx(g);
+    const run = async (rt: Runtime) => {
+      const s = await rt.createSession(bytes);
+      const out = await s.run({
+        x: rt.tensor('float32', new Float32Array(64 * 48), [64, 48]),
+        seed: rt.tensor('int32', Int32Array.from([12345]), [1]),
+      });
+      const m = (await rt.read(out.mask)) as Float32Array;
+      await s.release();
+      return m;
+    };
+    expect(await run(gpu)).toEqual(await run(cpu));
+  }, 120_000);
 
   it('training steps (qwen3, dropout 0.1, grad accumulation 2, clipping, weight decay)', async () => {
     const dir = join(golden, 'qwen3');
