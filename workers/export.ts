@@ -7,6 +7,7 @@ import { UserError } from '../src/engine/errors';
 import { ggufAdapter } from '../src/engine/export/gguf-adapter';
 import { ggufModel } from '../src/engine/export/gguf-model';
 import { mergeAdapter } from '../src/engine/export/merge';
+import { modelfileForModel } from '../src/engine/export/ollama';
 import { clusterRecipe } from '../src/engine/export/recipes';
 import { writeSafetensors, type StWriteTensor } from '../src/engine/io/safetensors';
 import { resolveTrainConfig, type TrainConfig } from '../src/engine/train/config';
@@ -20,6 +21,7 @@ export type ExportFormat = 'merged-safetensors' | 'gguf-adapter' | 'gguf-merged'
 /** File name → its bytes as chunks (concatenate in order). */
 export type ExportFiles = Record<string, Uint8Array[]>;
 
+const text = (s: string) => [new TextEncoder().encode(s)];
 const safe = (s: string) => s.replace(/[^\w.-]+/g, '_');
 
 export async function exportModel(
@@ -33,12 +35,20 @@ export async function exportModel(
   if (format === 'gguf-adapter') {
     if (!adapter) throw new UserError('a GGUF adapter export needs an adapter');
     const f = ggufAdapter(m.model.config, adapter, { name, dtype: 'f32' });
-    return { [`${base}.lora.gguf`]: [...f.chunks()].map((c) => c.slice()) };
+    const file = `${base}.lora.gguf`;
+    // Ollama: FROM the base (its Hub id or folder; a GGUF of it comes from "GGUF (merged)" without adapter)
+    const modelfile = modelfileForModel(m.model, { from: m.label, adapter: `./${file}` });
+    return { [file]: [...f.chunks()].map((c) => c.slice()), [`${base}.lora.Modelfile`]: text(modelfile) };
   }
   const weights = adapter ? mergeAdapter(m.model, adapter) : m.model.weights;
   if (format === 'gguf-merged') {
     const f = ggufModel(m.model, { weights, dtype: 'f16', name });
-    return { [`${base}${adapter ? '.merged' : ''}.f16.gguf`]: [...f.chunks()].map((c) => c.slice()) };
+    const stem = `${base}${adapter ? '.merged' : ''}.f16`;
+    const modelfile = modelfileForModel(m.model, { from: `./${stem}.gguf` });
+    return {
+      [`${stem}.gguf`]: [...f.chunks()].map((c) => c.slice()),
+      [`${stem}.Modelfile`]: text(modelfile),
+    };
   }
   // merged safetensors in the checkpoint's storage precision (bf16 / f16 when it was stored so)
   const dtype: StWriteTensor['dtype'] =
