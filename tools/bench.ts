@@ -16,21 +16,8 @@ import { createNodeRuntime } from '../src/engine/runtime/node_node';
 import type { Example } from '../src/engine/train/batches';
 import { resolveTrainConfig } from '../src/engine/train/config';
 import { Trainer } from '../src/engine/train/trainer';
+import { mulberry32, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
 
-const SMOLLM2_135M = {
-  model_type: 'llama',
-  hidden_size: 576,
-  intermediate_size: 1536,
-  num_hidden_layers: 30,
-  num_attention_heads: 9,
-  num_key_value_heads: 3,
-  head_dim: 64,
-  vocab_size: 49152,
-  rms_norm_eps: 1e-5,
-  rope_theta: 10000,
-  max_position_embeddings: 8192,
-  tie_word_embeddings: true,
-};
 const LORA = { rank: 8, alpha: 16, targets: ['q_proj', 'v_proj'] };
 
 const { values: opt } = parseArgs({
@@ -64,22 +51,10 @@ const args = {
 if (!['cpu', 'wasm', 'webgpu'].includes(args.backend))
   throw new Error('--backend must be cpu, wasm or webgpu');
 
-/** mulberry32: a small seeded generator, so every run benchmarks the same numbers. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random base model: projections and embeddings ~N(0, 0.02) (Box–Muller), norm weights 1. */
 function randomModel(layers: number): BaseModel {
-  const config = parseConfig({ ...SMOLLM2_135M, num_hidden_layers: layers }, 'bench config');
-  const rand = rng(1234);
+  const config = parseConfig({ ...SMOLLM2_135M_CONFIG, num_hidden_layers: layers }, 'bench config');
+  const rand = mulberry32(1234);
   const weights: BaseModel['weights'] = new Map();
   for (const [name, shape] of expectedWeights(config)) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -116,7 +91,7 @@ interface Ours {
 async function benchOurs(): Promise<Ours> {
   const model = randomModel(args.layers);
   const V = model.config.vocab_size;
-  const rand = rng(99);
+  const rand = mulberry32(99);
   const runtime = await createNodeRuntime({ backend: args.backend, threads: args.threads });
   const t0 = now();
   const device = await DeviceModel.upload(runtime, model);

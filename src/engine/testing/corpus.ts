@@ -1,6 +1,7 @@
 // A deterministic English corpus (~80 KB) for training the tiny models' byte-level BPE: hand-written
 // sentences on everyday topics, question/answer pairs, arithmetic, dates and prices, lists and a little
 // code, shuffled by a seeded generator so the text (and so the merges) are identical on every run.
+import { mulberry32 } from './random';
 
 const TOPICS: Record<string, string[]> = {
   cooking: [
@@ -228,18 +229,6 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const ITEMS = ['apples', 'tickets', 'books', 'chairs', 'cups of coffee', 'pencils', 'eggs', 'stamps'];
 
-/** mulberry32: a small seeded generator with integer arithmetic only (same numbers on every engine). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function section(r: () => number): string {
   const int = (n: number) => Math.floor(r() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
@@ -283,7 +272,7 @@ export function corpusText(minChars = 80_000, seed = 1): string {
   const key = `${minChars}:${seed}`;
   let text = cache.get(key);
   if (text === undefined) {
-    const r = rng(seed);
+    const r = mulberry32(seed);
     // Every hand-written line once, so no sentence or snippet is missing from the merges.
     const parts = [
       ...Object.values(TOPICS).flat(),

@@ -9,6 +9,7 @@ import { expectedWeights } from '../model/weights';
 import { loadTokenizer } from '../text/tokenizer';
 import { chatmlTokenizerConfig, ENDOFTEXT, tokenizerJson, trainBpe } from './bpe';
 import { corpusText } from './corpus';
+import { mulberry32 } from './random';
 
 export type TinyArch = 'llama' | 'qwen2' | 'qwen3';
 
@@ -61,18 +62,6 @@ export function defaultTokenizer(vocab = 2048): TinyTokenizer {
   return t;
 }
 
-/** mulberry32 seeded per tensor: integer arithmetic only, so the bytes match on every engine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** FNV-1a of the tensor name mixed with the seed: each tensor's values do not depend on the others. */
 function tensorSeed(seed: number, name: string): number {
   let h = (0x811c9dc5 ^ Math.imul(seed, 0x9e3779b1)) >>> 0;
@@ -82,7 +71,7 @@ function tensorSeed(seed: number, name: string): number {
 
 /** ~N(mean, std²) as a sum of 12 uniforms (Irwin–Hall): no transcendental functions, exact everywhere. */
 function normal(n: number, seed: number, mean: number, std: number): Float32Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let s = -6;

@@ -3,19 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../model/config';
 import { resolveTrainConfig } from './config';
 import { estimateTraining, wontFit } from './estimate';
+import { SMOLLM2_135M_CONFIG } from '../testing/random';
 
-const smol = parseConfig({
-  model_type: 'llama',
-  hidden_size: 576,
-  intermediate_size: 1536,
-  num_hidden_layers: 30,
-  num_attention_heads: 9,
-  num_key_value_heads: 3,
-  vocab_size: 49152,
-  rms_norm_eps: 1e-5,
-  tie_word_embeddings: true,
-  max_position_embeddings: 8192,
-});
+const smol = parseConfig(SMOLLM2_135M_CONFIG);
 const llama1b = parseConfig({
   model_type: 'llama',
   hidden_size: 2048,
