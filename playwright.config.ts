@@ -2,7 +2,7 @@
 // SwiftShader WebGPU, the built app served by `vite preview` on 127.0.0.1, and a mock of the Hub's URL
 // layout (e2e/hub-server.ts) serving tiny model folders. Screenshots of each panel go to e2e-artifacts/.
 import { defineConfig } from '@playwright/test';
-import { APP_PORT, HUB_PORT, HUB_TOKEN } from './e2e/env';
+import { APP_PORT, CHROMIUM, CHROMIUM_ARGS, HUB_PORT, HUB_TOKEN, WEBGPU_ARG } from './e2e/env';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -18,19 +18,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${APP_PORT}`,
     browserName: 'chromium',
     viewport: { width: 1360, height: 900 },
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--enable-unsafe-webgpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    },
+    launchOptions: { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, WEBGPU_ARG] },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },

@@ -1,5 +1,5 @@
 // Shared steps for the specs: open the app on a fresh profile, switch tabs by role and name, keep a
-// screenshot of a panel under e2e-artifacts/ (kept as test artifacts).
+// screenshot of a panel under e2e-artifacts/ (kept as test artifacts), refresh the README's screenshot.
 import { mkdirSync } from 'node:fs';
 import { expect, type Page } from '@playwright/test';
 
@@ -30,6 +30,17 @@ export async function shot(page: Page, name: string) {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.evaluate(() => scrollTo(0, 0));
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+}
+
+/**
+ * The README's picture of the studio: the viewport (1360×900) as the user sees it, written to docs/ only
+ * when UPDATE_DOCS=1 (it changes with every run: dates, timings), and always beside the other screenshots.
+ */
+export async function docShot(page: Page, name: string) {
+  await page.evaluate(() => scrollTo(0, 0));
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}/${name}.png` });
+  if (process.env.UPDATE_DOCS === '1') await page.screenshot({ path: `docs/${name}.png` });
 }
 
 /** Waits for the engine worker to report its device (WebGPU adapter or the wasm fallback). */

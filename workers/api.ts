@@ -53,7 +53,8 @@ export const api = {
     onProgress: (p: LoadProgressEvent) => void,
     jobId?: string,
   ): Promise<ModelFacts> {
-    facts = null;
+    // on failure `facts` stays: a refused folder or config leaves the loaded model in place, and a load
+    // that failed later has dropped it (currentModel then answers null)
     facts = await cancellable(jobId, (job) => loadModelInWorker(req, onProgress, job));
     return facts;
   },

@@ -3,6 +3,7 @@
 import { UserError } from '../src/engine/errors';
 import { hubSource, type FileSource } from '../src/engine/io/source';
 import { loadModel as engineLoadModel, type LoadedModel } from '../src/engine/model/weights';
+import { parseConfig } from '../src/engine/model/config';
 import { loraSpecs } from '../src/engine/model/lora';
 import { ALL_LINEAR } from '../src/engine/train/config';
 import { loadTokenizer } from '../src/engine/text/tokenizer';
@@ -119,6 +120,44 @@ function sourceFor(req: ModelRequest, dbp: Awaited<ReturnType<typeof db>>, job: 
   };
 }
 
+const DATA_FILE = /\.(jsonl|ndjson|json|csv|tsv|parquet|txt)$/i;
+
+/**
+ * A picked folder without config.json: say what it holds and what it looks like (a dataset, an adapter,
+ * a parent of the model folder), and where that goes, instead of failing on a missing file.
+ */
+async function checkLocalFolder(source: FileSource) {
+  if (await source.has('config.json')) return;
+  const files = (await source.list?.()) ?? [];
+  const found = files.length
+    ? `found ${files.slice(0, 4).join(', ')}${files.length > 4 ? ` and ${files.length - 4} more` : ''}`
+    : 'it is empty';
+  const nested = files.find((f) => f.endsWith('/config.json'));
+  let hint =
+    'A model folder holds config.json, *.safetensors weights and the tokenizer files ' +
+    '(tokenizer.json, tokenizer_config.json).';
+  if (nested) hint = `Choose the folder ${nested.slice(0, -'/config.json'.length)} inside it instead.`;
+  else if (files.includes('adapter_config.json'))
+    hint =
+      'It looks like a LoRA adapter: load its base model here, then import the adapter on the ' +
+      'Adapters & Export tab.';
+  else if (files.some((f) => DATA_FILE.test(f)))
+    hint = `It looks like a dataset: import its file on the Data tab. ${hint}`;
+  throw new UserError(`not a model folder: there is no config.json (${found}). ${hint}`, source.label);
+}
+
+/** Parses config.json up front, so a bad or unsupported one is refused before the loaded model is dropped. */
+async function checkConfig(source: FileSource, label: string) {
+  if (!(await source.has('config.json'))) return; // the loader reports it
+  let json: unknown;
+  try {
+    json = JSON.parse(await source.text('config.json'));
+  } catch {
+    return; // the loader reports it, with the position
+  }
+  parseConfig(json, `${label}/config.json`);
+}
+
 export async function loadModelInWorker(
   req: ModelRequest,
   onProgress: (p: LoadProgressEvent) => void,
@@ -126,6 +165,8 @@ export async function loadModelInWorker(
 ): Promise<ModelFacts> {
   const dbp = await db();
   const { source, cached, label, kind } = sourceFor(req, dbp, job);
+  if (kind === 'local') await checkLocalFolder(source);
+  await checkConfig(source, label);
   setModel(undefined); // drop the old model first: two models may not fit in memory together
   let last = 0;
   const model = await engineLoadModel(source, (loaded, total, file) => {

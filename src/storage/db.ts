@@ -142,7 +142,7 @@ export class StorageFullError extends UserError {
   override name = 'StorageFullError';
   constructor(what: string) {
     super(
-      `browser storage is full while saving ${what}; nothing was lost (the previous data is unchanged). ` +
+      `browser storage is full: ${what} was not saved; what was stored before is unchanged. ` +
         'Free space under Adapters & Export → Storage (cached models, old runs) and try again.',
     );
   }

@@ -59,6 +59,20 @@ function DeviceBadge() {
   );
 }
 
+/** A visible line when the engine runs on WebAssembly although WebGPU was wanted (no API or no adapter). */
+function FallbackNotice() {
+  const device = useStudio((s) => s.device);
+  const prefer = useStudio((s) => s.settings.backend);
+  if (!device || device.backend === 'webgpu' || prefer === 'wasm') return null;
+  return (
+    <div className="banner warn" role="status" aria-label="Backend notice">
+      <strong>No WebGPU here</strong> ({device.fallbackReason || 'not available'}): training and chat run on
+      the CPU with WebAssembly, which works but is much slower. A recent Chrome or Edge on a machine with a
+      GPU runs them on the GPU.
+    </div>
+  );
+}
+
 function StorageBadge() {
   const s = useStudio((x) => x.storage);
   if (!s?.available) return null;
@@ -98,6 +112,7 @@ export function App() {
           <DeviceBadge />
         </div>
       </header>
+      <FallbackNotice />
       <Tabs tabs={TABS} selected={tab} onSelect={select} />
       <Notices />
     </div>

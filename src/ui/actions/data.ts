@@ -61,7 +61,14 @@ async function persist(id: string) {
     await storage.saveDataset(await db(), rec);
   } catch (e) {
     // The edit stays on the page; the next edit tries again.
-    report(e);
+    if (e instanceof storage.StorageFullError)
+      st().notify(
+        'error',
+        `browser storage is full: your changes to "${rec.name}" stay on this page but are not saved; ` +
+          'the stored copy is the one from before. Free space under Adapters & Export → Storage, ' +
+          'then edit again to save.',
+      );
+    else report(e, `changes to "${rec.name}" not saved`);
   }
 }
 
@@ -85,27 +92,21 @@ export async function removeDataset(id: string) {
 }
 
 export async function importFile(file: File, into: 'new' | 'active') {
+  st().setImportReport(null); // the last import's report no longer applies
   try {
     const text = await file.text();
     const res = await engine().importDataset(text, file.name);
-    st().setImportReport({
-      fileName: file.name,
-      added: res.rows.length,
-      errors: res.errors,
-      formats: res.formats,
-    });
-    if (res.rows.length === 0) return;
+    const summary = { fileName: file.name, added: res.rows.length, errors: res.errors, formats: res.formats };
     const target = into === 'active' ? activeDataset() : null;
-    if (target) updateDataset(target.id, { rows: [...target.rows, ...res.rows] }, 0);
-    else {
-      await newDataset(file.name.replace(/\.(jsonl|ndjson|json|csv|tsv)$/i, ''), res.rows);
-      // newDataset cleared the report when selecting; put it back
-      st().setImportReport({
-        fileName: file.name,
-        added: res.rows.length,
-        errors: res.errors,
-        formats: res.formats,
-      });
+    if (res.rows.length === 0) st().setImportReport(summary);
+    else if (target) {
+      updateDataset(target.id, { rows: [...target.rows, ...res.rows] }, 0);
+      st().setImportReport(summary);
+    } else {
+      // The report is shown only once the new dataset is stored (a full disk reports an error instead);
+      // it comes after newDataset, which clears the report when it selects the new dataset.
+      const rec = await newDataset(file.name.replace(/\.(jsonl|ndjson|json|csv|tsv)$/i, ''), res.rows);
+      if (rec) st().setImportReport(summary);
     }
   } catch (e) {
     report(e, `could not import ${file.name}`);

@@ -28,8 +28,14 @@ export async function loadModel(req: ModelRequest, what: string) {
     void refreshPreview();
   } catch (e) {
     if (st().modelJobId !== jobId) return;
+    // A folder or config refused up front leaves the model loaded before in place: keep showing it.
+    const still = await engine()
+      .currentModel()
+      .catch(() => null);
+    if (st().modelJobId !== jobId) return;
     // shown inline on the Model tab (no toast on top)
-    st().finishModelLoad(null, isCancelled(e) ? null : errorText(e));
+    st().finishModelLoad(still, isCancelled(e) ? null : errorText(e));
+    if (still) void refreshPreview();
     if (!isCancelled(e)) console.error(e);
   }
 }

@@ -16,6 +16,9 @@ import { DataStats } from './DataStats';
 import { DataTable } from './DataTable';
 import { TemplatePreview } from './TemplatePreview';
 
+/** Rows held out, as the training run splits them: round(n · split), at least one when split > 0. */
+const valRows = (n: number, split: number) => (split > 0 && n > 0 ? Math.max(1, Math.round(n * split)) : 0);
+
 function ImportReport() {
   const r = useStudio((s) => s.importReport);
   const clear = useStudio((s) => s.setImportReport);
@@ -69,6 +72,7 @@ function Toolbar() {
           onChange={(e) => selectDataset(e.target.value)}
           disabled={!datasets.length}
         >
+          {datasets.length === 0 && <option value="">none yet</option>}
           {datasets.map((d) => (
             <option key={d.id} value={d.id}>
               {d.name} ({d.rows.length})
@@ -182,8 +186,8 @@ export function DataTab() {
                 )}
               </Field>
               <div className="muted small">
-                {Math.round(ds.rows.length * ds.valSplit)} validation rows,{' '}
-                {ds.rows.length - Math.round(ds.rows.length * ds.valSplit)} training rows
+                {valRows(ds.rows.length, ds.valSplit)} validation rows,{' '}
+                {ds.rows.length - valRows(ds.rows.length, ds.valSplit)} training rows
               </div>
               <DataStats />
             </Card>

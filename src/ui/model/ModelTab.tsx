@@ -88,6 +88,7 @@ function HubSettings() {
 export function ModelTab() {
   const status = useStudio((s) => s.modelStatus);
   const error = useStudio((s) => s.modelError);
+  const loaded = useStudio((s) => (s.modelStatus === 'ready' ? s.modelFacts?.label : undefined));
   const endpoint = useStudio((s) => s.settings.hubEndpoint);
   const cached = useStudio((s) => s.cachedModels);
   const [repo, setRepo] = useState('');
@@ -181,9 +182,10 @@ export function ModelTab() {
             <span className="muted">a small model shipped with the app, for trying the studio offline</span>
           </div>
           <Progress />
-          {error && status === 'error' && (
+          {error && status !== 'loading' && (
             <div className="error-box" role="alert">
               {error}
+              {loaded && <div className="small">{loaded} is still loaded.</div>}
             </div>
           )}
         </Card>
