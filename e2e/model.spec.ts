@@ -30,6 +30,11 @@ test('loads a Hub repo, shows its facts, and loads it again from the browser cac
   await expect(facts).toContainText('Layers2');
   await expect(facts).toContainText('Vocabulary128');
   await expect(facts).toContainText('llama');
+  await expect(panel.getByRole('progressbar', { name: 'Model download' })).toHaveAttribute(
+    'aria-valuenow',
+    '100',
+  );
+  await expect(panel.getByText(/^Loaded /)).toBeVisible();
   await shot(page, 'model-loaded');
 
   const before = (

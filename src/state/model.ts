@@ -10,6 +10,8 @@ export interface LoadProgress {
   /** Bytes per second, smoothed. */
   rate: number;
   startedAt: number;
+  /** The load finished: the bar stays at 100 % with the bytes and time it took. */
+  done?: { seconds: number; what: string };
 }
 
 export interface ModelSlice {
@@ -48,13 +50,19 @@ export const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (
     const rate = secs > 0.2 ? loaded / secs : 0;
     set({ modelProgress: { file, loaded, total, rate, startedAt } });
   },
-  finishModelLoad: (facts, error = null) =>
+  finishModelLoad: (facts, error = null) => {
+    const p = get().modelProgress;
+    const what = get().modelLoading ?? '';
     set({
       modelStatus: facts ? 'ready' : error ? 'error' : 'idle',
       modelFacts: facts,
       modelError: error,
       modelJobId: null,
-      modelProgress: null,
+      modelProgress:
+        facts && p
+          ? { ...p, loaded: p.total, done: { seconds: (performance.now() - p.startedAt) / 1000, what } }
+          : null,
       modelLoading: null,
-    }),
+    });
+  },
 });

@@ -22,6 +22,19 @@ function Progress() {
   const p = useStudio((s) => s.modelProgress);
   const what = useStudio((s) => s.modelLoading);
   if (!p) return null;
+  if (p.done) {
+    return (
+      <div className="loadbar">
+        <div className="loadbar-title">Loaded {p.done.what}</div>
+        <ProgressBar
+          label="Model download"
+          value={1}
+          max={1}
+          detail={`${p.total ? bytes(p.total) : 'all files'} in ${duration(p.done.seconds)}`}
+        />
+      </div>
+    );
+  }
   const left = p.rate > 0 && p.total > p.loaded ? (p.total - p.loaded) / p.rate : NaN;
   const detail =
     `${p.file || 'starting'} · ${bytes(p.loaded)}${p.total ? ` of ${bytes(p.total)}` : ''}` +
