@@ -28,19 +28,23 @@ test('imports JSONL with per-row errors and keeps the data across a reload', asy
   await expect(table).toContainText('<b>not bold</b>');
   await expect(table.locator('b')).toHaveCount(0);
 
-  // edit a cell and add a row, then reload: IndexedDB keeps both
+  // edit a cell and type two new rows, then reload: IndexedDB keeps them
   await table.getByLabel('Row 1 output').fill('Hi! Edited.');
   await panel.getByRole('button', { name: 'Add row' }).click();
   await table.getByLabel('Row 5 instruction').fill('New question');
   await table.getByLabel('Row 5 output').fill('New answer');
+  await panel.getByRole('button', { name: 'Add row' }).click();
+  await table.getByLabel('Row 6 instruction').fill('Second typed question');
+  await table.getByLabel('Row 6 output').fill('Second typed answer');
   await shot(page, 'data-imported');
   await page.waitForTimeout(800); // edits are saved shortly after typing stops
 
   await page.reload();
   const again = await openTab(page, 'Data');
-  await expect(again.getByRole('combobox', { name: 'Dataset' })).toContainText('mixed (5)');
+  await expect(again.getByRole('combobox', { name: 'Dataset' })).toContainText('mixed (6)');
   const t2 = again.getByRole('table', { name: 'Rows of mixed' });
   await expect(t2.getByLabel('Row 1 output')).toHaveValue('Hi! Edited.');
   await expect(t2.getByLabel('Row 5 output')).toHaveValue('New answer');
+  await expect(t2.getByLabel('Row 6 instruction')).toHaveValue('Second typed question');
   await shot(page, 'data-after-reload');
 });
