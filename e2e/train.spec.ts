@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { unzipSync } from 'fflate';
+import { parseHeader } from '../src/engine/io/safetensors';
 import { HUB_URL, TINY_REPO } from './env';
 import { deviceBadge, openApp, openTab, shot } from './helpers';
 
@@ -60,6 +61,20 @@ test('trains a LoRA adapter and exports it', async ({ page }) => {
     lora_alpha: 16,
     target_modules: ['q_proj', 'v_proj'],
   });
+  // keys and shapes as PEFT writes them, against the base model's dimensions
+  const base = JSON.parse(readFileSync('tests/fixtures/golden/llama/model/config.json', 'utf8'));
+  const hd = base.head_dim;
+  const header = parseHeader(zip['adapter_model.safetensors'], 'adapter_model.safetensors');
+  const expected: Record<string, number[]> = {};
+  for (let i = 0; i < base.num_hidden_layers; i++) {
+    const p = `base_model.model.model.layers.${i}.self_attn`;
+    expected[`${p}.q_proj.lora_A.weight`] = [8, base.hidden_size];
+    expected[`${p}.q_proj.lora_B.weight`] = [base.num_attention_heads * hd, 8];
+    expected[`${p}.v_proj.lora_A.weight`] = [8, base.hidden_size];
+    expected[`${p}.v_proj.lora_B.weight`] = [base.num_key_value_heads * hd, 8];
+  }
+  expect(Object.fromEntries([...header.entries].map(([k, e]) => [k, e.shape]))).toEqual(expected);
+  for (const e of header.entries.values()) expect(e.dtype).toBe('F32');
   await shot(page, 'adapters-library');
 });
 
