@@ -3,6 +3,7 @@
 import type { RtTensor, Runtime } from '../runtime/types';
 import type { ModelConfig } from './config';
 import { ropeTables } from './rope';
+import { partName, splitRows } from './vocab';
 
 export interface BaseModel {
   config: ModelConfig;
@@ -25,9 +26,33 @@ export class DeviceModel {
     return this.model.config;
   }
 
-  static async upload(rt: Runtime, model: BaseModel): Promise<DeviceModel> {
+  /**
+   * Uploads every weight once. A vocabulary matrix larger than `maxTensorBytes` (default: the device's
+   * largest storage binding) is split by rows into `name#k` parts, which the graph builders handle.
+   */
+  static async upload(
+    rt: Runtime,
+    model: BaseModel,
+    opts: { maxTensorBytes?: number } = {},
+  ): Promise<DeviceModel> {
     const d = new DeviceModel(rt, model);
-    for (const [name, w] of model.weights) d.weights.set(name, await rt.upload('float32', w.data, w.shape));
+    const limit = opts.maxTensorBytes ?? rt.info.maxStorageBufferBindingSize ?? Infinity;
+    d.shapes.clear();
+    for (const [name, w] of model.weights) {
+      const vocab = name === 'model.embed_tokens.weight' || name === 'lm_head.weight';
+      const parts = vocab && w.data.byteLength > limit ? splitRows(w.shape[0], w.shape[1], limit) : null;
+      if (!parts) {
+        d.shapes.set(name, w.shape);
+        d.weights.set(name, await rt.upload('float32', w.data, w.shape));
+        continue;
+      }
+      for (const [k, p] of parts.entries()) {
+        const shape = [p.rows, w.shape[1]];
+        const data = w.data.subarray(p.offset * w.shape[1], (p.offset + p.rows) * w.shape[1]);
+        d.shapes.set(partName(name, k), shape);
+        d.weights.set(partName(name, k), await rt.upload('float32', data, shape));
+      }
+    }
     return d;
   }
 

@@ -5,6 +5,7 @@
 import type { Value } from '../graph/ir';
 import * as o from '../graph/ops';
 import type { ModelConfig } from './config';
+import { gatherRows, projectRows, vocabParts } from './vocab';
 import type { TargetModule } from '../train/config';
 
 export const NEG_INF = -1e9;
@@ -165,7 +166,7 @@ export function decoder(
 ): Value {
   const [B, T] = ids.shape;
   const D = c.hidden_size;
-  let h = o.reshape(o.gather(w.get('model.embed_tokens.weight')!, ids), [B * T, D]); // (B·T, D)
+  let h = o.reshape(gatherRows(vocabParts(w, 'model.embed_tokens.weight'), ids), [B * T, D]); // (B·T, D)
   for (let i = 0; i < c.num_hidden_layers; i++) {
     h = h.graph.scope(`layer${i}`, () => {
       const a = attention(
@@ -190,11 +191,11 @@ export function decoder(
   return h;
 }
 
-/** The LM head weight (V, D): lm_head.weight, or the embedding when tied. */
-export const headWeight = (c: ModelConfig, w: Map<string, Value>) =>
-  w.get(c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight')!;
+/** The LM head (V, D) in vocabulary parts: lm_head.weight, or the embedding when tied. */
+export const headParts = (c: ModelConfig, w: Map<string, Value>) =>
+  vocabParts(w, c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
 
 /** Final norm then logits for the given rows. h: (N, D) → (N, V) */
 export function logits(c: ModelConfig, w: Map<string, Value>, h: Value): Value {
-  return o.gemm(o.rmsNorm(h, w.get('model.norm.weight')!, c.rms_norm_eps), headWeight(c, w), null, true);
+  return projectRows(o.rmsNorm(h, w.get('model.norm.weight')!, c.rms_norm_eps), headParts(c, w));
 }

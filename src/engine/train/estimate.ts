@@ -30,7 +30,9 @@ export function estimateTraining(c: ModelConfig, t: TrainConfig, seqLen = t.maxL
   for (const [name, s] of shapes) {
     const n = s.reduce((a, b) => a * b, 1);
     baseParams += n;
-    if (n * F > largest.bytes) largest = { name, bytes: n * F };
+    // the embedding and LM head are split over the vocabulary when they exceed a binding (model/vocab.ts)
+    const vocab = name === 'model.embed_tokens.weight' || name === 'lm_head.weight';
+    if (!vocab && n * F > largest.bytes) largest = { name, bytes: n * F };
   }
   const specs = loraSpecs(c, resolveTargets(t.targets));
   const trainable = specs.reduce((a, s) => a + t.rank * (s.in + s.out), 0);

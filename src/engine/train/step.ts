@@ -6,8 +6,9 @@ import { Graph, type Value } from '../graph/ir';
 import * as o from '../graph/ops';
 import { backward } from '../autodiff/backward';
 import type { ModelConfig } from '../model/config';
-import { attentionBias, decoder, headWeight, ropeAt, type LoraGraph, type LoraSlot } from '../model/llama';
+import { attentionBias, decoder, headParts, ropeAt, type LoraGraph, type LoraSlot } from '../model/llama';
 import { flatLayout, slotKey, type LoraSpec } from '../model/lora';
+import { backProjectRows, projectRows } from '../model/vocab';
 import { ALL_LINEAR } from './config';
 import { dropoutMask } from './dropout';
 
@@ -43,8 +44,8 @@ function lossHead(
 ) {
   const g = h.graph;
   const [N] = h.shape;
-  const W = headWeight(c, w); // (V, D)
-  const V = W.shape[0];
+  const W = headParts(c, w); // (V, D) in vocabulary parts
+  const V = W.reduce((n, p) => n + p.rows, 0);
   const iota = g.constant(
     Float32Array.from({ length: V }, (_, i) => i),
     'float32',
@@ -59,7 +60,7 @@ function lossHead(
       const hc = o.slice(h, 0, at, at + n); // (n, D)
       const idc = o.slice(ids, 0, at, at + n); // (n, 1)
       const wc = o.reshape(o.slice(wts, 0, at, at + n), [n, 1]); // (n, 1)
-      const z = o.gemm(hc, W, null, true); // (n, V) logits
+      const z = projectRows(hc, W); // (n, V) logits
       const m = o.stopGradient(o.reduceMax(z, [1])); // (n, 1)
       const e = o.exp(o.sub(z, m)); // (n, V)
       const s = o.reduceSum(e, [1]); // (n, 1)
@@ -69,7 +70,7 @@ function lossHead(
       if (grad) {
         const hot = o.cast(o.equal(o.cast(idc, 'float32'), iota), 'float32'); // (n, V)
         const dz = o.mul(o.sub(o.div(e, s), hot), wc); // (n, V)
-        dhs.push(o.matmul(dz, W)); // (n, D)
+        dhs.push(backProjectRows(dz, W)); // (n, D)
       }
     });
   }
