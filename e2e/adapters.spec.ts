@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { unzipSync, zipSync } from 'fflate';
 import { HUB_URL, TINY_REPO } from './env';
-import { openApp, openTab, shot } from './helpers';
+import { importData, openApp, openTab, shot } from './helpers';
 
 test('imports a PEFT folder or zip and refuses one for another base model', async ({ page }, info) => {
   await openApp(page);
@@ -43,6 +43,25 @@ test('imports a PEFT folder or zip and refuses one for another base model', asyn
   );
   await expect(lib.getByRole('row')).toHaveCount(3);
   await shot(page, 'adapters-import');
+
+  // GGUF and merged exports are built from the base model: without it loaded they are disabled, naming it
+  await page.reload();
+  panel = await openTab(page, 'Adapters & Export');
+  const row = panel
+    .getByRole('table', { name: 'Adapter library' })
+    .getByRole('row')
+    .filter({ has: page.getByLabel('Name of adapter adapter_init') });
+  const base = (await row.getByRole('cell').nth(1).textContent()) ?? '';
+  expect(base).not.toBe('');
+  for (const name of [
+    'Export adapter_init as GGUF adapter',
+    'Export adapter_init merged into the base model',
+  ]) {
+    const button = row.getByRole('button', { name });
+    await expect(button).toBeDisabled();
+    await expect(button).toHaveAttribute('title', `Load its base model first: ${base}`);
+  }
+  await expect(row.getByRole('button', { name: 'Export adapter_init as PEFT zip' })).toBeEnabled();
 });
 
 test('exports the dataset and Train settings for a GPU cluster as a zip', async ({ page }) => {
@@ -53,7 +72,7 @@ test('exports the dataset and Train settings for a GPU cluster as a zip', async 
   await panel.getByRole('button', { name: 'Load repo' }).click();
   await expect(panel.getByTestId('model-label')).toHaveText(TINY_REPO);
   panel = await openTab(page, 'Data');
-  await panel.getByLabel('Import dataset file').setInputFiles('e2e/fixtures/chat.jsonl');
+  await importData(panel, 'e2e/fixtures/chat.jsonl');
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('rows imported');
   panel = await openTab(page, 'Train');
   await panel.getByLabel('Steps', { exact: true }).fill('7');

@@ -3,11 +3,11 @@
 // dataset (IndexedDB writes made to fail with a QuotaExceededError, as a browser does when over quota).
 import { expect, test, type Page } from '@playwright/test';
 import { HUB_URL, TINY_REPO } from './env';
-import { openApp, openTab, shot } from './helpers';
+import { importData, openApp, openTab, shot } from './helpers';
 
 async function importMixed(page: Page) {
   const panel = await openTab(page, 'Data');
-  await panel.getByLabel('Import dataset file').setInputFiles('e2e/fixtures/mixed.jsonl');
+  await importData(panel, 'e2e/fixtures/mixed.jsonl');
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
   return panel;
 }
@@ -82,7 +82,7 @@ test('a full disk while saving a dataset says so, keeps the edit on the page and
   await expect(table.getByLabel('Row 1 output')).toHaveValue('Unsaved edit');
 
   // importing a file as a new dataset: refused, no dataset half-made, no report claiming rows
-  await panel.getByLabel('Import dataset file').setInputFiles('e2e/fixtures/chat.jsonl');
+  await importData(panel, 'e2e/fixtures/chat.jsonl');
   await expect(
     page.getByRole('alert').filter({ hasText: 'browser storage is full: dataset "chat" was not saved' }),
   ).toBeVisible();

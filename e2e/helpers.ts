@@ -1,7 +1,7 @@
 // Shared steps for the specs: open the app on a fresh profile, switch tabs by role and name, keep a
 // screenshot of a panel under e2e-artifacts/ (kept as test artifacts), refresh the README's screenshot.
 import { mkdirSync } from 'node:fs';
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 
 export const TAB_NAMES = ['Model', 'Data', 'Train', 'Chat', 'Adapters & Export'] as const;
 export type TabName = (typeof TAB_NAMES)[number];
@@ -48,4 +48,13 @@ export async function deviceBadge(page: Page) {
   const badge = page.getByTestId('device');
   await expect(badge).not.toHaveText(/Starting engine/, { timeout: 60_000 });
   return badge;
+}
+
+/** Chooses a dataset file on the Data tab and confirms its import preview (the rows are stored then). */
+export async function importData(panel: Locator, file: string) {
+  await panel.getByLabel('Import dataset file').setInputFiles(file);
+  await panel
+    .getByRole('region', { name: 'Import preview' })
+    .getByRole('button', { name: /^Import \d+ rows?$/ })
+    .click();
 }

@@ -5,7 +5,7 @@
 // dataset, the finished run and the adapter are still there, and the stored adapter still answers.
 // `UPDATE_DOCS=1 npx playwright test e2e/journey.spec.ts` also refreshes the README's docs/studio.png.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { deviceBadge, docShot, openApp, openTab, shot } from './helpers';
+import { deviceBadge, docShot, importData, openApp, openTab, shot } from './helpers';
 
 /** Rows of e2e/fixtures/memorise.jsonl. */
 const PAIRS = [
@@ -54,7 +54,7 @@ test('embedded model: data preview, chat, train until it memorises, compare, rel
   await expect(facts).toContainText('Chat templateyes');
 
   panel = await openTab(page, 'Data');
-  await panel.getByLabel('Import dataset file').setInputFiles('e2e/fixtures/chat.jsonl');
+  await importData(panel, 'e2e/fixtures/chat.jsonl');
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('8 rows imported');
   const table = panel.getByRole('table', { name: 'Rows of chat' });
   await panel.getByRole('button', { name: 'Preview row 2' }).click();
@@ -67,7 +67,7 @@ test('embedded model: data preview, chat, train until it memorises, compare, rel
   await shot(page, 'journey-data');
 
   // the rows to memorise, as a second dataset (the active one), all of them trained
-  await panel.getByLabel('Import dataset file').setInputFiles('e2e/fixtures/memorise.jsonl');
+  await importData(panel, 'e2e/fixtures/memorise.jsonl');
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('3 rows imported');
   await panel.getByLabel('Validation split').fill('0');
   await expect(panel).toContainText('0 validation rows, 3 training rows');

@@ -3,7 +3,7 @@
 // so in a visible notice, and training and chat still work on the embedded model.
 import { expect, test } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS } from './env';
-import { deviceBadge, openApp, openTab, shot } from './helpers';
+import { deviceBadge, importData, openApp, openTab, shot } from './helpers';
 
 test.use({ launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS } });
 
@@ -22,7 +22,7 @@ test('without WebGPU the studio falls back to WebAssembly, says so, and still tr
   await panel.getByRole('button', { name: 'Load the embedded tiny model' }).click();
   await expect(panel.getByTestId('model-label')).toHaveText('Embedded tiny model');
   panel = await openTab(page, 'Data');
-  await panel.getByLabel('Import dataset file').setInputFiles('e2e/fixtures/memorise.jsonl');
+  await importData(panel, 'e2e/fixtures/memorise.jsonl');
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('3 rows imported');
 
   panel = await openTab(page, 'Train');

@@ -6,7 +6,7 @@ import { expect, test } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { parseHeader } from '../src/engine/io/safetensors';
 import { HUB_URL, TINY_REPO } from './env';
-import { deviceBadge, openApp, openTab, shot } from './helpers';
+import { deviceBadge, importData, openApp, openTab, shot } from './helpers';
 
 test('trains a LoRA adapter and exports it', async ({ page }) => {
   test.setTimeout(360_000);
@@ -19,7 +19,7 @@ test('trains a LoRA adapter and exports it', async ({ page }) => {
   await expect(panel.getByTestId('model-label')).toHaveText(TINY_REPO);
 
   panel = await openTab(page, 'Data');
-  await panel.getByLabel('Import dataset file').setInputFiles('tests/fixtures/golden/llama/data.jsonl');
+  await importData(panel, 'tests/fixtures/golden/llama/data.jsonl');
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText(
     '4 rows imported (4 tokens)',
   );
@@ -92,7 +92,7 @@ test('pauses, resumes, survives a reload from its checkpoint, and stops with the
   };
   await loadModel();
   let panel = await openTab(page, 'Data');
-  await panel.getByLabel('Import dataset file').setInputFiles('tests/fixtures/golden/llama/data.jsonl');
+  await importData(panel, 'tests/fixtures/golden/llama/data.jsonl');
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
 
   panel = await openTab(page, 'Train');

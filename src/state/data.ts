@@ -1,8 +1,8 @@
-// Data slice: the named datasets (rows as the user wrote them), the active one, the last import report
-// and the token-count preview from the worker.
+// Data slice: the named datasets (rows as the user wrote them), the active one, a parsed file waiting for
+// the user to confirm its import, the last import report and the token-count preview from the worker.
 import type { StateCreator } from 'zustand';
 import type { DataIssue } from '../data/formats';
-import type { DataPreview } from '../../workers/api';
+import type { DataPreview, ImportResult } from '../../workers/api';
 import type { DatasetRecord } from '../storage/db';
 import type { StudioState } from './store';
 
@@ -13,10 +13,18 @@ export interface ImportReport {
   formats: Record<string, number>;
 }
 
+/** A parsed file shown for review before anything is stored. */
+export interface PendingImport {
+  fileName: string;
+  into: 'new' | 'active';
+  result: ImportResult;
+}
+
 export interface DataSlice {
   datasets: DatasetRecord[];
   activeDatasetId: string | null;
   importReport: ImportReport | null;
+  pendingImport: PendingImport | null;
   preview: DataPreview | null;
   previewError: string | null;
   /** Row shown in the template preview. */
@@ -26,6 +34,7 @@ export interface DataSlice {
   removeDataset(id: string): void;
   setActiveDataset(id: string | null): void;
   setImportReport(r: ImportReport | null): void;
+  setPendingImport(p: PendingImport | null): void;
   setPreview(p: DataPreview | null, error?: string | null): void;
   setPreviewRow(i: number): void;
 }
@@ -34,6 +43,7 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
   datasets: [],
   activeDatasetId: null,
   importReport: null,
+  pendingImport: null,
   preview: null,
   previewError: null,
   previewRow: 0,
@@ -60,6 +70,7 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
     }),
   setActiveDataset: (id) => set({ activeDatasetId: id, importReport: null, preview: null, previewRow: 0 }),
   setImportReport: (importReport) => set({ importReport }),
+  setPendingImport: (pendingImport) => set({ pendingImport }),
   setPreview: (preview, previewError = null) => set({ preview, previewError }),
   setPreviewRow: (previewRow) => set({ previewRow }),
 });

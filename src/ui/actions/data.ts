@@ -1,5 +1,6 @@
 // Data tab actions: named datasets in IndexedDB (edits saved shortly after typing stops), file import
-// through the worker's parser with per-row errors, JSONL export, and the token-count preview.
+// through the worker's parser (previewed with per-row errors, stored once confirmed), JSONL export, and
+// the token-count preview.
 import * as storage from '../../storage';
 import type { DataRow, DatasetRecord } from '../../storage';
 import { useStudio } from '../../state/store';
@@ -91,25 +92,40 @@ export async function removeDataset(id: string) {
   }
 }
 
-export async function importFile(file: File, into: 'new' | 'active') {
+/** Parses a chosen file in the worker and holds it for review (ImportPreview): nothing is stored yet. */
+export async function previewImport(file: File, into: 'new' | 'active') {
   st().setImportReport(null); // the last import's report no longer applies
+  st().setPendingImport(null);
   try {
     const text = await file.text();
-    const res = await engine().importDataset(text, file.name);
-    const summary = { fileName: file.name, added: res.rows.length, errors: res.errors, formats: res.formats };
-    const target = into === 'active' ? activeDataset() : null;
-    if (res.rows.length === 0) st().setImportReport(summary);
-    else if (target) {
-      updateDataset(target.id, { rows: [...target.rows, ...res.rows] }, 0);
-      st().setImportReport(summary);
-    } else {
-      // The report is shown only once the new dataset is stored (a full disk reports an error instead);
-      // it comes after newDataset, which clears the report when it selects the new dataset.
-      const rec = await newDataset(file.name.replace(/\.(jsonl|ndjson|json|csv|tsv)$/i, ''), res.rows);
-      if (rec) st().setImportReport(summary);
-    }
+    const result = await engine().importDataset(text, file.name);
+    st().setPendingImport({ fileName: file.name, into, result });
   } catch (e) {
     report(e, `could not import ${file.name}`);
+  }
+}
+
+export function cancelImport() {
+  st().setPendingImport(null);
+}
+
+/** Stores the reviewed rows: a new dataset named after the file, or appended to the active one. */
+export async function commitImport() {
+  const p = st().pendingImport;
+  if (!p) return;
+  st().setPendingImport(null);
+  const { fileName, result: res } = p;
+  const summary = { fileName, added: res.rows.length, errors: res.errors, formats: res.formats };
+  const target = p.into === 'active' ? activeDataset() : null;
+  if (res.rows.length === 0) st().setImportReport(summary);
+  else if (target) {
+    updateDataset(target.id, { rows: [...target.rows, ...res.rows] }, 0);
+    st().setImportReport(summary);
+  } else {
+    // The report is shown only once the new dataset is stored (a full disk reports an error instead);
+    // it comes after newDataset, which clears the report when it selects the new dataset.
+    const rec = await newDataset(fileName.replace(/\.(jsonl|ndjson|json|csv|tsv)$/i, ''), res.rows);
+    if (rec) st().setImportReport(summary);
   }
 }
 

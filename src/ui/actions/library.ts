@@ -57,7 +57,10 @@ export async function exportPeftZip(a: AdapterRecord) {
 
 export async function exportOther(a: AdapterRecord | null, format: ExportFormat) {
   if (st().modelStatus !== 'ready')
-    return st().notify('error', 'load the base model first: this export is built from it');
+    return st().notify(
+      'error',
+      `load ${a ? `its base model ${a.baseModel}` : 'the base model'} first: this export is built from it`,
+    );
   const what =
     format === 'gguf-adapter' ? 'GGUF adapter' : format === 'gguf-merged' ? 'GGUF model' : 'merged model';
   st().notify('info', `building the ${what}…`);

@@ -15,6 +15,9 @@ import { StoragePanel } from './StoragePanel';
 function AdapterRow({ a }: { a: AdapterRecord }) {
   const [name, setName] = useState(a.name);
   const [confirm, setConfirm] = useState(false);
+  // GGUF and merged exports are built from the base weights, which only a loaded model provides.
+  const ready = useStudio((s) => s.modelStatus === 'ready');
+  const needsBase = ready ? undefined : `Load its base model first: ${a.baseModel}`;
   return (
     <tr>
       <td>
@@ -51,6 +54,8 @@ function AdapterRow({ a }: { a: AdapterRecord }) {
         <button
           className="small"
           aria-label={`Export ${a.name} as GGUF adapter`}
+          disabled={!ready}
+          title={needsBase}
           onClick={() => void exportOther(a, 'gguf-adapter')}
         >
           GGUF
@@ -58,6 +63,8 @@ function AdapterRow({ a }: { a: AdapterRecord }) {
         <button
           className="small"
           aria-label={`Export ${a.name} merged into the base model`}
+          disabled={!ready}
+          title={needsBase}
           onClick={() => void exportOther(a, 'merged-safetensors')}
         >
           Merged
@@ -106,7 +113,7 @@ function Import() {
       <span>
         {ready
           ? 'Drop a PEFT adapter (folder or .zip with adapter_config.json and adapter_model.safetensors), or'
-          : 'Load its base model first: an imported adapter is checked against it.'}
+          : 'Load the model the adapter was trained on first: an imported adapter is checked against it.'}
       </span>
       <label className={`button${ready ? '' : ' disabled'}`}>
         Import zip…

@@ -1,12 +1,12 @@
 // Data tab: several named datasets, an editable table, import (JSON / JSONL / CSV / TSV, format detected
-// per row, per-row errors with line numbers), JSONL export, the validation split, token statistics against
+// per row, previewed with per-row errors and line numbers before it is stored), JSONL export, the validation split, token statistics against
 // max length, and the chat-template preview with trained tokens highlighted.
 import { useState } from 'react';
 import { useStudio } from '../../state/store';
 import {
   exportJsonl,
-  importFile,
   newDataset,
+  previewImport,
   removeDataset,
   selectDataset,
   updateDataset,
@@ -14,6 +14,7 @@ import {
 import { Card, Empty, Field } from '../common';
 import { DataStats } from './DataStats';
 import { DataTable } from './DataTable';
+import { ImportPreview } from './ImportPreview';
 import { TemplatePreview } from './TemplatePreview';
 
 /** Rows held out, as the training run splits them: round(n · split), at least one when split > 0. */
@@ -99,7 +100,7 @@ function Toolbar() {
           accept=".json,.jsonl,.ndjson,.csv,.tsv,application/json,text/csv"
           onChange={(e) => {
             const f = e.target.files?.[0];
-            if (f) void importFile(f, into);
+            if (f) void previewImport(f, into);
             e.target.value = '';
           }}
         />
@@ -146,6 +147,7 @@ export function DataTab() {
     <div className="stack">
       <Card>
         <Toolbar />
+        <ImportPreview />
         <ImportReport />
       </Card>
       {!ds ? (

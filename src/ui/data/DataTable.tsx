@@ -1,12 +1,14 @@
-// The editable rows of a dataset: instruction / input / output / system for alpaca-style rows; other
-// formats (messages, conversations, text, token ids) are shown read-only with their format. Each row is
-// checked as the engine will read it, and its problem is shown under it.
+// The editable rows of a dataset: instruction / input / output / system for alpaca-style rows, the turns of
+// multi-turn rows (messages, conversations) in ChatEditor; other formats (prompt/completion, text, token
+// ids) are shown read-only with their format. Each row is checked as the engine will read it
+// (normalizeRow), and its problem is shown beside it.
 import { useMemo, useState } from 'react';
 import { normalizeRow } from '../../data/rows';
 import type { DataRow, DatasetRecord } from '../../storage/db';
 import type { RowCount } from '../../../workers/api';
 import { useStudio } from '../../state/store';
 import { updateDataset, schedulePreview } from '../actions/data';
+import { ChatEditor, chatList } from './ChatEditor';
 
 const FIELDS = ['instruction', 'input', 'output', 'system'] as const;
 const PAGE = 50;
@@ -42,6 +44,12 @@ function Row(props: { ds: DatasetRecord; index: number; count?: RowCount; maxLen
     rows[index] = next;
     updateDataset(ds.id, { rows });
   };
+  const chat = chatList(row) !== null;
+  const replace = (next: DataRow, delay?: number) => {
+    const rows = ds.rows.slice();
+    rows[index] = next;
+    updateDataset(ds.id, { rows }, delay);
+  };
   const remove = () => updateDataset(ds.id, { rows: ds.rows.filter((_, i) => i !== index) }, 0);
   const select = () => {
     setPreviewRow(index);
@@ -67,6 +75,10 @@ function Row(props: { ds: DatasetRecord; index: number; count?: RowCount; maxLen
             />
           </td>
         ))
+      ) : chat ? (
+        <td colSpan={4}>
+          <ChatEditor row={row} n={n} error={check.ok ? undefined : check.message} onChange={replace} />
+        </td>
       ) : (
         <td colSpan={4}>
           <div className="readonly-row">
@@ -80,7 +92,7 @@ function Row(props: { ds: DatasetRecord; index: number; count?: RowCount; maxLen
         title={c?.truncated ? `longer than max length ${props.maxLen}: truncated` : undefined}
       >
         {c ? <span className={c.truncated ? 'over' : ''}>{c.tokens || '–'}</span> : '–'}
-        {!check.ok && (
+        {!check.ok && !chat && (
           <div className="row-error" role="note">
             {check.message}
           </div>
@@ -109,6 +121,14 @@ export function DataTable(props: { ds: DatasetRecord }) {
   const p = Math.min(page, pages - 1);
   const add = () => {
     updateDataset(ds.id, { rows: [...ds.rows, { instruction: '', output: '' }] }, 0);
+    setPage(Math.floor(ds.rows.length / PAGE));
+  };
+  const addChat = () => {
+    const messages = [
+      { role: 'user', content: '' },
+      { role: 'assistant', content: '' },
+    ];
+    updateDataset(ds.id, { rows: [...ds.rows, { messages }] }, 0);
     setPage(Math.floor(ds.rows.length / PAGE));
   };
   const start = p * PAGE;
@@ -144,6 +164,7 @@ export function DataTable(props: { ds: DatasetRecord }) {
       )}
       <div className="table-foot">
         <button onClick={add}>Add row</button>
+        <button onClick={addChat}>Add conversation</button>
         {pages > 1 && (
           <div className="pager" aria-label="Pages">
             <button
