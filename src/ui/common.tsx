@@ -67,6 +67,34 @@ export function Field(props: {
   );
 }
 
+/** A labelled number input; an empty box reads as 0. */
+export function NumberField(props: {
+  label: string;
+  help?: string;
+  value: number;
+  onChange: (v: number) => void;
+  min?: number;
+  max?: number;
+  step?: number;
+}) {
+  return (
+    <Field label={props.label} help={props.help}>
+      {(id, d) => (
+        <input
+          id={id}
+          aria-describedby={d}
+          type="number"
+          min={props.min}
+          max={props.max}
+          step={props.step}
+          value={props.value}
+          onChange={(e) => props.onChange(e.target.value === '' ? 0 : Number(e.target.value))}
+        />
+      )}
+    </Field>
+  );
+}
+
 export function Stat(props: { label: string; value: ReactNode; title?: string }) {
   return (
     <div className="stat" title={props.title}>

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useStudio } from '../../state/store';
 import type { Reply } from '../../state/chat';
 import { isStreaming, send, stopStreaming } from '../actions/chat';
-import { Card, Empty, Field } from '../common';
+import { Card, Empty, Field, NumberField } from '../common';
 
 function ReplyBox({ title, reply }: { title: string; reply: Reply }) {
   return (
@@ -28,7 +28,6 @@ function ReplyBox({ title, reply }: { title: string; reply: Reply }) {
 
 function Settings() {
   const s = useStudio();
-  const num = (v: string) => (v === '' ? 0 : Number(v));
   return (
     <Card title="Settings">
       <Field
@@ -72,70 +71,45 @@ function Settings() {
         )}
       </Field>
       <div className="form-grid pairs">
-        <Field label="Max new tokens">
-          {(id) => (
-            <input
-              id={id}
-              type="number"
-              min={1}
-              max={4096}
-              value={s.sampling.maxNewTokens}
-              onChange={(e) => s.setSampling({ maxNewTokens: num(e.target.value) })}
-            />
-          )}
-        </Field>
-        <Field label="Temperature" help="0 = greedy">
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              type="number"
-              min={0}
-              max={2}
-              step={0.05}
-              value={s.sampling.temperature}
-              onChange={(e) => s.setSampling({ temperature: num(e.target.value) })}
-            />
-          )}
-        </Field>
-        <Field label="Top-p">
-          {(id) => (
-            <input
-              id={id}
-              type="number"
-              min={0}
-              max={1}
-              step={0.05}
-              value={s.sampling.topP}
-              onChange={(e) => s.setSampling({ topP: num(e.target.value) })}
-            />
-          )}
-        </Field>
-        <Field label="Top-k" help="0 = off">
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              type="number"
-              min={0}
-              step={1}
-              value={s.sampling.topK}
-              onChange={(e) => s.setSampling({ topK: num(e.target.value) })}
-            />
-          )}
-        </Field>
-        <Field label="Seed">
-          {(id) => (
-            <input
-              id={id}
-              type="number"
-              min={0}
-              step={1}
-              value={s.sampling.seed}
-              onChange={(e) => s.setSampling({ seed: num(e.target.value) })}
-            />
-          )}
-        </Field>
+        <NumberField
+          label="Max new tokens"
+          min={1}
+          max={4096}
+          value={s.sampling.maxNewTokens}
+          onChange={(v) => s.setSampling({ maxNewTokens: v })}
+        />
+        <NumberField
+          label="Temperature"
+          help="0 = greedy"
+          min={0}
+          max={2}
+          step={0.05}
+          value={s.sampling.temperature}
+          onChange={(v) => s.setSampling({ temperature: v })}
+        />
+        <NumberField
+          label="Top-p"
+          min={0}
+          max={1}
+          step={0.05}
+          value={s.sampling.topP}
+          onChange={(v) => s.setSampling({ topP: v })}
+        />
+        <NumberField
+          label="Top-k"
+          help="0 = off"
+          min={0}
+          step={1}
+          value={s.sampling.topK}
+          onChange={(v) => s.setSampling({ topK: v })}
+        />
+        <NumberField
+          label="Seed"
+          min={0}
+          step={1}
+          value={s.sampling.seed}
+          onChange={(v) => s.setSampling({ seed: v })}
+        />
       </div>
     </Card>
   );
