@@ -65,7 +65,10 @@ export function makeMicroBatch(rows: Example[][], B: number, maxLen: number): Mi
     // padding positions continue counting so rope tables cover them; they are never attended to
     for (let t = at; t < T; t++) position_ids[b * T + t] = t;
   });
-  const N = bucket(Math.max(1, pos.length), 8, B * T);
+  // labelled-row buckets are coarse (an eighth, a quarter, half or all of B·T) so a run needs few sessions
+  // per length bucket: each new shape is a new graph to build and, on WebGPU, to compile
+  const N =
+    [8, 4, 2, 1].map((d) => Math.max(8, Math.ceil((B * T) / d))).find((n) => n >= pos.length) ?? B * T;
   const label_pos = new Int32Array(N);
   const label_ids = new Int32Array(N);
   label_pos.set(pos);
