@@ -1,25 +1,19 @@
 // The same engine on WebGPU (onnxruntime-web's native WebGPU EP over Dawn; SwiftShader without a GPU)
 // matches the CPU run: training steps with LoRA dropout (in-graph hash masks), gradient accumulation, and
 // KV-cache generation. Sessions are strict: a node that would silently run on the CPU is an error.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Generator } from './generate/generator';
 import { Graph } from './graph/ir';
 import { toOnnx } from './graph/onnx';
 import { dropoutMask } from './train/dropout';
-import { readAdapter } from './io/peft';
-import { dirSource } from './io/source_node';
 import { DeviceModel } from './model/device';
-import { loadModel } from './model/weights';
 import { createNodeRuntime } from './runtime/node_node';
 import type { Runtime } from './runtime/types';
-import type { Example } from './train/batches';
 import { resolveTrainConfig } from './train/config';
 import { Trainer } from './train/trainer';
 import { maxRelErr } from './testing/compare';
+import { goldenCase } from './testing/golden_node';
 
-const golden = join(__dirname, '../../tests/fixtures/golden');
 let cpu: Runtime;
 let gpu: Runtime;
 beforeAll(async () => {
@@ -57,13 +51,8 @@ describe('WebGPU equals CPU', () => {
   }, 120_000);
 
   it('training steps (qwen3, dropout 0.1, grad accumulation 2, clipping, weight decay)', async () => {
-    const dir = join(golden, 'qwen3');
-    const model = await loadModel(dirSource(join(dir, 'model')));
-    const init = (await readAdapter(dirSource(join(dir, 'adapter_init')), model.config)).weights;
-    const rows = readFileSync(join(dir, 'data.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Example);
+    const { model, adapter, rows } = await goldenCase('qwen3');
+    const init = adapter.weights;
     const config = resolveTrainConfig({
       rank: 4,
       alpha: 8,
@@ -102,9 +91,7 @@ describe('WebGPU equals CPU', () => {
   it.each(['llama', 'qwen2', 'qwen3'])(
     'KV-cache generation with an adapter (%s)',
     async (name) => {
-      const dir = join(golden, name);
-      const model = await loadModel(dirSource(join(dir, 'model')));
-      const adapter = await readAdapter(dirSource(join(dir, 'adapter_init')), model.config);
+      const { model, adapter } = await goldenCase(name);
       const run = async (rt: Runtime) => {
         const dev = await DeviceModel.upload(rt, model);
         const gen = new Generator(dev);

@@ -1,13 +1,10 @@
 // Decoding with the KV cache equals a full forward pass without cache (logits to 1e-4) on llama, qwen2
 // and qwen3, with two prompts of different lengths (left padding) and an adapter.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toOnnx } from '../graph/onnx';
 import { readAdapter } from '../io/peft';
-import { dirSource } from '../io/source_node';
 import { DeviceModel } from '../model/device';
 import { NEG_INF } from '../model/llama';
-import { loadModel } from '../model/weights';
 import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
 import { Generator } from './generator';
@@ -15,8 +12,8 @@ import { buildInferGraph, loraInput } from './graph';
 import { loraSpecs, slotKey } from '../model/lora';
 import { loraScale } from '../train/config';
 import { maxRelErr } from '../testing/compare';
+import { goldenCase } from '../testing/golden_node';
 
-const golden = join(__dirname, '../../../tests/fixtures/golden');
 let rt: Runtime;
 beforeAll(async () => {
   rt = await createNodeRuntime({ backend: 'cpu', threads: 2 });
@@ -73,8 +70,7 @@ async function fullLogits(
 
 describe.each(['llama', 'qwen2', 'qwen3'])('KV-cache decode %s', (name) => {
   it('equals a full forward pass at every step', async () => {
-    const model = await loadModel(dirSource(join(golden, name, 'model')));
-    const adapter = await readAdapter(dirSource(join(golden, name, 'adapter_init')), model.config);
+    const { model, adapter } = await goldenCase(name);
     const dev = await DeviceModel.upload(rt, model);
     const gen = new Generator(dev);
     await gen.setAdapter({ ...adapter.meta, weights: adapter.weights });

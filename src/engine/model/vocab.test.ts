@@ -1,22 +1,16 @@
 // Splitting the embedding and LM head over the vocabulary (for devices whose largest binding is smaller
 // than the matrix) gives the same loss, gradients and generation logits as the whole matrix.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Generator } from '../generate/generator';
-import { readAdapter } from '../io/peft';
-import { dirSource } from '../io/source_node';
 import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
 import { maxRelErr } from '../testing/compare';
-import type { Example } from '../train/batches';
 import { resolveTrainConfig } from '../train/config';
 import { Trainer } from '../train/trainer';
 import { DeviceModel } from './device';
 import { splitRows } from './vocab';
-import { loadModel } from './weights';
+import { goldenCase } from '../testing/golden_node';
 
-const golden = join(__dirname, '../../../tests/fixtures/golden');
 let rt: Runtime;
 beforeAll(async () => {
   rt = await createNodeRuntime({ backend: 'cpu', threads: 2 });
@@ -37,13 +31,7 @@ describe('vocabulary split', () => {
   it.each(['llama_tied', 'qwen3'])(
     '%s: same loss, gradients and logits as the whole matrix',
     async (name) => {
-      const dir = join(golden, name);
-      const model = await loadModel(dirSource(join(dir, 'model')));
-      const adapter = await readAdapter(dirSource(join(dir, 'adapter_init')), model.config);
-      const rows = readFileSync(join(dir, 'data.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Example);
+      const { model, adapter, rows } = await goldenCase(name);
       const config = resolveTrainConfig({
         rank: 4,
         alpha: 8,

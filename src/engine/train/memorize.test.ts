@@ -1,18 +1,16 @@
 // A fresh adapter on a tiny model drives the training loss of a few rows close to zero (memorisation),
 // on each architecture. The tiny random models have small embeddings, so the final norm's weight is
 // scaled up to give the logits a realistic range (a real model's head can reach confident predictions).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirSource } from '../io/source_node';
 import { loadModel } from '../model/weights';
 import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
-import type { Example } from './batches';
 import { resolveTrainConfig } from './config';
 import { Trainer } from './trainer';
+import { GOLDEN_DIR, goldenRows } from '../testing/golden_node';
+import { join } from 'node:path';
 
-const golden = join(__dirname, '../../../tests/fixtures/golden');
 let rt: Runtime;
 beforeAll(async () => {
   rt = await createNodeRuntime({ backend: 'cpu', threads: 2 });
@@ -21,13 +19,10 @@ afterAll(async () => rt?.release());
 
 describe.each(['llama_tied', 'qwen2', 'qwen3'])('memorisation %s', (name) => {
   it('drives the training loss close to zero', async () => {
-    const model = await loadModel(dirSource(join(golden, name, 'model')));
+    const model = await loadModel(dirSource(join(GOLDEN_DIR, name, 'model')));
     const norm = model.weights.get('model.norm.weight')!;
     norm.data = norm.data.map((x) => x * 40);
-    const rows = readFileSync(join(golden, name, 'data.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Example);
+    const rows = goldenRows(name);
     const config = resolveTrainConfig({
       rank: 8,
       alpha: 16,

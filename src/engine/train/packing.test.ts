@@ -1,19 +1,14 @@
 // Packing several rows into one sequence (positions restart, attention stays within each row) gives the
 // same loss and LoRA gradients as one row per sequence; right padding never leaks into real tokens.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readAdapter } from '../io/peft';
-import { dirSource } from '../io/source_node';
-import { loadModel } from '../model/weights';
 import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
 import { maxRelErr } from '../testing/compare';
 import { makeMicroBatch, planMicroBatches, type Example } from './batches';
 import { resolveTrainConfig } from './config';
 import { Trainer } from './trainer';
+import { goldenCase } from '../testing/golden_node';
 
-const dir = join(__dirname, '../../../tests/fixtures/golden/qwen2');
 let rt: Runtime;
 beforeAll(async () => {
   rt = await createNodeRuntime({ backend: 'cpu', threads: 2 });
@@ -38,12 +33,8 @@ describe('packing', () => {
   });
 
   it('gives the same loss and gradients as unpacked rows', async () => {
-    const model = await loadModel(dirSource(join(dir, 'model')));
-    const init = (await readAdapter(dirSource(join(dir, 'adapter_init')), model.config)).weights;
-    const rows = readFileSync(join(dir, 'data.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Example);
+    const { model, adapter, rows } = await goldenCase('qwen2');
+    const init = adapter.weights;
     const run = async (packing: boolean, batchSize: number) => {
       const config = resolveTrainConfig({
         rank: 4,
