@@ -95,6 +95,32 @@ export function NumberField(props: {
   );
 }
 
+/** A table header: column names (`#` marks a numeric, right-aligned column) and an actions column. */
+export function TableHead(props: { columns: readonly string[]; actions?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((c) =>
+          c.startsWith('#') && c.length > 1 ? (
+            <th key={c} scope="col" className="num">
+              {c.slice(1)}
+            </th>
+          ) : (
+            <th key={c} scope="col" className={c === '#' ? 'num' : undefined}>
+              {c}
+            </th>
+          ),
+        )}
+        {props.actions && (
+          <th scope="col">
+            <span className="sr-only">Actions</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
+}
+
 export function Stat(props: { label: string; value: ReactNode; title?: string }) {
   return (
     <div className="stat" title={props.title}>

@@ -5,7 +5,7 @@ import { useState, type DragEvent } from 'react';
 import type { AdapterRecord } from '../../storage/db';
 import { useStudio } from '../../state/store';
 import { deleteAdapter, exportOther, exportPeftZip, importAdapter, renameAdapter } from '../actions/library';
-import { Card, Empty } from '../common';
+import { Card, Empty, TableHead } from '../common';
 import { bytes, date, loss } from '../format';
 import { fromDrop, fromInput, folderName } from '../model/pickFiles';
 import { exportClusterRecipe } from './clusterExport';
@@ -160,32 +160,20 @@ export function AdaptersTab() {
         ) : (
           <div className="table-wrap">
             <table className="lib-table" aria-label="Adapter library">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Base model</th>
-                  <th scope="col" className="num">
-                    Rank / α
-                  </th>
-                  <th scope="col">Targets</th>
-                  <th scope="col" className="num">
-                    Steps
-                  </th>
-                  <th scope="col" className="num">
-                    Loss
-                  </th>
-                  <th scope="col" className="num">
-                    Val loss
-                  </th>
-                  <th scope="col">Date</th>
-                  <th scope="col" className="num">
-                    Size
-                  </th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Name',
+                  'Base model',
+                  '#Rank / α',
+                  'Targets',
+                  '#Steps',
+                  '#Loss',
+                  '#Val loss',
+                  'Date',
+                  '#Size',
+                ]}
+                actions
+              />
               <tbody>
                 {adapters.map((a) => (
                   <AdapterRow key={a.id} a={a} />

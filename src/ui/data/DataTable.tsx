@@ -8,6 +8,7 @@ import type { DataRow, DatasetRecord } from '../../storage/db';
 import type { RowCount } from '../../../workers/api';
 import { useStudio } from '../../state/store';
 import { updateDataset, schedulePreview } from '../actions/data';
+import { TableHead } from '../common';
 import { ChatEditor, chatList } from './ChatEditor';
 
 const FIELDS = ['instruction', 'input', 'output', 'system'] as const;
@@ -136,23 +137,7 @@ export function DataTable(props: { ds: DatasetRecord }) {
   return (
     <div className="table-wrap">
       <table className="data-table" aria-label={`Rows of ${ds.name}`}>
-        <thead>
-          <tr>
-            <th scope="col" className="num">
-              #
-            </th>
-            <th scope="col">Instruction</th>
-            <th scope="col">Input</th>
-            <th scope="col">Output</th>
-            <th scope="col">System</th>
-            <th scope="col" className="num">
-              Tokens
-            </th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['#', 'Instruction', 'Input', 'Output', 'System', '#Tokens']} actions />
         <tbody>
           {idx.map((i) => (
             <Row key={i} ds={ds} index={i} count={counts?.[i]} maxLen={maxLen} />

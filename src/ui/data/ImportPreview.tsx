@@ -6,6 +6,7 @@ import { normalizeRow } from '../../data/rows';
 import type { DataRow } from '../../storage/db';
 import { useStudio } from '../../state/store';
 import { cancelImport, commitImport } from '../actions/data';
+import { TableHead } from '../common';
 
 const SHOW = 5;
 const CONTAINERS: Record<string, string> = { json: 'JSON', jsonl: 'JSONL', csv: 'CSV', tsv: 'TSV' };
@@ -85,18 +86,9 @@ export function ImportPreview() {
       {n > 0 && (
         <div className="table-wrap">
           <table className="preview-table" aria-label="Mapped rows">
-            <thead>
-              <tr>
-                <th scope="col" className="num">
-                  #
-                </th>
-                <th scope="col">Format</th>
-                <th scope="col">System</th>
-                <th scope="col">Instruction / user</th>
-                <th scope="col">Input</th>
-                <th scope="col">Output / assistant</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={['#', 'Format', 'System', 'Instruction / user', 'Input', 'Output / assistant']}
+            />
             <tbody>
               {rows.slice(0, SHOW).map((r, i) => {
                 const { format, m } = mapRow(r);

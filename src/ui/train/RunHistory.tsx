@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { RunRecord } from '../../storage/db';
 import { useStudio } from '../../state/store';
 import { deleteRun, resumeRun, showRun } from '../actions/train';
-import { Empty } from '../common';
+import { Empty, TableHead } from '../common';
 import { date, loss } from '../format';
 
 export function RunHistory({ busy }: { busy: boolean }) {
@@ -19,26 +19,7 @@ export function RunHistory({ busy }: { busy: boolean }) {
   return (
     <div className="table-wrap">
       <table className="runs-table" aria-label="Run history">
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
-            <th scope="col">Status</th>
-            <th scope="col" className="num">
-              Step
-            </th>
-            <th scope="col" className="num">
-              Loss
-            </th>
-            <th scope="col" className="num">
-              Val loss
-            </th>
-            <th scope="col">Dataset</th>
-            <th scope="col">Started</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Run', 'Status', '#Step', '#Loss', '#Val loss', 'Dataset', 'Started']} actions />
         <tbody>
           {runs.map((r) => (
             <tr key={r.id}>
