@@ -2,7 +2,7 @@
 // right line (JSONL/CSV) or item (JSON array).
 
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../engine/errors';
+import { UserError } from '../errors';
 import { parseDataset, parseDatasetStrict, toJsonl } from './formats';
 
 const jsonl = (...rows: unknown[]) =>

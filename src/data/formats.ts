@@ -3,7 +3,7 @@
 // "data.jsonl:3" (line), "data.json item 7" (0-based array index), "data.csv:4" (line).
 
 import Papa from 'papaparse';
-import { UserError } from '../engine/errors';
+import { UserError } from '../errors';
 import { normalizeRow, type Row, type RowBody, type RowFormat, type RowOptions } from './rows';
 
 export interface DataIssue {

@@ -6,7 +6,7 @@ import type { Value } from '../graph/ir';
 import * as o from '../graph/ops';
 import type { ModelConfig } from './config';
 import { gatherRows, projectRows, vocabParts } from './vocab';
-import type { TargetModule } from '../train/config';
+import type { TargetModule } from './lora-config';
 
 export const NEG_INF = -1e9;
 

@@ -2,8 +2,8 @@
 // (B = 0, A ~ U(−1/√in, 1/√in) as kaiming_uniform_(a=√5)) and conversion between our transposed
 // layout (A: [in, r], B: [r, out]) and PEFT's (lora_A.weight [r, in], lora_B.weight [out, r]).
 import type { ModelConfig } from './config';
-import type { TargetModule } from '../train/config';
-import { Rng } from '../train/rng';
+import type { TargetModule } from './lora-config';
+import { Rng } from '../rng';
 
 export interface LoraSpec {
   layer: number;

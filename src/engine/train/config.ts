@@ -2,6 +2,7 @@
 // Each field has a one-line doc (shown as help text in the UI) and a default; `resolveTrainConfig`
 // fills defaults and rejects bad values with a clear message.
 import { UserError } from '../errors';
+import { resolveTargets } from '../model/lora-config';
 
 export type Schedule = 'constant' | 'linear' | 'cosine';
 
@@ -52,16 +53,7 @@ export interface TrainConfig {
   evalEvery: number;
 }
 
-export const ALL_LINEAR = [
-  'q_proj',
-  'k_proj',
-  'v_proj',
-  'o_proj',
-  'gate_proj',
-  'up_proj',
-  'down_proj',
-] as const;
-export type TargetModule = (typeof ALL_LINEAR)[number];
+export { ALL_LINEAR, resolveTargets, type TargetModule } from '../model/lora-config';
 
 export const defaultTrainConfig: TrainConfig = {
   rank: 8,
@@ -87,17 +79,6 @@ export const defaultTrainConfig: TrainConfig = {
   checkpointEvery: 0,
   evalEvery: 0,
 };
-
-export function resolveTargets(targets: TrainConfig['targets']): TargetModule[] {
-  if (targets === 'all-linear') return [...ALL_LINEAR];
-  if (targets.length === 0) throw new UserError('no LoRA target modules given');
-  for (const t of targets) {
-    if (!(ALL_LINEAR as readonly string[]).includes(t)) {
-      throw new UserError(`unknown LoRA target '${t}'; use any of ${ALL_LINEAR.join(', ')} or all-linear`);
-    }
-  }
-  return ALL_LINEAR.filter((t) => targets.includes(t));
-}
 
 export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   const c: TrainConfig = { ...defaultTrainConfig, ...partial };
