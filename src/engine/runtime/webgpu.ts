@@ -2,6 +2,7 @@
 // adapter's limits, native-EP session options, buffer upload/download/copy, and fixed input slots for graph
 // capture. Typed structurally so engine code type-checks without the DOM / WebGPU libs. Facts: DESIGN §1.
 import type { InferenceSession as OrtSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { countGpu } from './gpu-counters';
 import type { DType, DeviceInfo, SessionOptions, TensorData } from './types';
 
 export interface GpuBuffer {
@@ -78,7 +79,8 @@ export async function openWebGpu(gpu: Gpu): Promise<WebGpu | null> {
   const requiredLimits: Record<string, number> = {};
   for (const k of LIMITS) if (typeof al[k] === 'number') requiredLimits[k] = al[k];
   const requiredFeatures = FEATURES.filter((f) => adapter.features.has(f));
-  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  // counted: live/peak buffer bytes and dispatches (gpu-counters.ts), as ORT exposes neither
+  const device = countGpu(await adapter.requestDevice({ requiredFeatures, requiredLimits }));
   const dl = device.limits as Record<string, number>;
   const ai = adapter.info ?? {};
   const text = [ai.vendor, ai.architecture, ai.description, ai.device].join(' ');
