@@ -4,6 +4,8 @@ import type { RtTensor, Runtime } from '../runtime/types';
 import type { ModelConfig } from './config';
 import { ropeTables } from './rope';
 import { partName, splitRows } from './vocab';
+import { f32ArrayToF16 } from '../io/dtype';
+import type { WeightStorage } from './weight-inputs';
 
 export interface BaseModel {
   config: ModelConfig;
@@ -14,6 +16,8 @@ export class DeviceModel {
   private weights = new Map<string, RtTensor>();
   private rope = new Map<number, Promise<{ cos: RtTensor; sin: RtTensor }>>();
   readonly shapes: Map<string, number[]>;
+  /** dtype of the base weights on the device; graphs cast float16 to float32 where they read it */
+  storage: WeightStorage = 'float32';
 
   private constructor(
     readonly rt: Runtime,
@@ -33,32 +37,47 @@ export class DeviceModel {
   static async upload(
     rt: Runtime,
     model: BaseModel,
-    opts: { maxTensorBytes?: number } = {},
+    opts: { maxTensorBytes?: number; storage?: WeightStorage } = {},
   ): Promise<DeviceModel> {
     const d = new DeviceModel(rt, model);
+    const storage = (d.storage = opts.storage ?? 'float32');
+    const bytes = storage === 'float16' ? 2 : 4;
     const limit = opts.maxTensorBytes ?? rt.info.maxStorageBufferBindingSize ?? Infinity;
+    const put = (data: Float32Array, shape: number[]) =>
+      storage === 'float16'
+        ? rt.upload('float16', f32ArrayToF16(data), shape)
+        : rt.upload('float32', data, shape);
     d.shapes.clear();
     for (const [name, w] of model.weights) {
       const vocab = name === 'model.embed_tokens.weight' || name === 'lm_head.weight';
-      const parts = vocab && w.data.byteLength > limit ? splitRows(w.shape[0], w.shape[1], limit) : null;
+      const parts =
+        vocab && w.data.length * bytes > limit
+          ? splitRows(w.shape[0], w.shape[1], (limit / bytes) * 4)
+          : null;
       if (!parts) {
         d.shapes.set(name, w.shape);
-        d.weights.set(name, await rt.upload('float32', w.data, w.shape));
+        d.weights.set(name, await put(w.data, w.shape));
         continue;
       }
       for (const [k, p] of parts.entries()) {
         const shape = [p.rows, w.shape[1]];
         const data = w.data.subarray(p.offset * w.shape[1], (p.offset + p.rows) * w.shape[1]);
         d.shapes.set(partName(name, k), shape);
-        d.weights.set(partName(name, k), await rt.upload('float32', data, shape));
+        d.weights.set(partName(name, k), await put(data, shape));
       }
     }
     return d;
   }
 
-  /** Feeds for every base weight input. */
-  feedWeights(feeds: Record<string, RtTensor>): void {
-    for (const [k, v] of this.weights) feeds[k] = v;
+  /** Feeds for every base weight input, or for the given names only. */
+  feedWeights(feeds: Record<string, RtTensor>, names?: Iterable<string>): void {
+    if (!names) for (const [k, v] of this.weights) feeds[k] = v;
+    else for (const k of names) feeds[k] = this.weights.get(k)!;
+  }
+
+  /** Feeds for one decoder layer's weights under their names inside the layer (`self_attn.q_proj.weight`…). */
+  feedLayer(feeds: Record<string, RtTensor>, layer: number, names: Iterable<string>): void {
+    for (const k of names) feeds[k] = this.weights.get(`model.layers.${layer}.${k}`)!;
   }
 
   /** cos/sin tables of `n` positions, (n, head_dim), uploaded once per size. */

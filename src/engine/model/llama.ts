@@ -26,16 +26,25 @@ export interface Dims {
   T: number;
 }
 
+/** One layer's weights by their name inside the layer, e.g. `self_attn.q_proj.weight`. */
+export type LayerWeights = (name: string) => Value | undefined;
+
+/** The weights of layer i from a map keyed by HF names. */
+export const layerWeights =
+  (w: Map<string, Value>, i: number): LayerWeights =>
+  (name) =>
+    w.get(`model.layers.${i}.${name}`);
+
 function proj(
   x: Value, // (M, in)
-  w: Map<string, Value>,
-  prefix: string,
+  lw: LayerWeights,
+  prefix: 'self_attn' | 'mlp',
   module: TargetModule,
   layer: number,
   lora: LoraGraph | undefined,
 ): Value {
-  const weight = w.get(`${prefix}.${module}.weight`)!; // (out, in)
-  const y = o.gemm(x, weight, w.get(`${prefix}.${module}.bias`) ?? null, true); // (M, out)
+  const weight = lw(`${prefix}.${module}.weight`)!; // (out, in)
+  const y = o.gemm(x, weight, lw(`${prefix}.${module}.bias`) ?? null, true); // (M, out)
   const slot = lora?.slot(layer, module);
   if (!slot) return y;
   const xin = lora!.dropout ? lora!.dropout(x, layer, module) : x;
@@ -109,7 +118,7 @@ export function ropeAt(cosTable: Value, sinTable: Value, positions: Value): { co
 function attention(
   c: ModelConfig,
   x: Value,
-  w: Map<string, Value>,
+  lw: LayerWeights,
   i: number,
   d: Dims,
   ctx: AttnContext,
@@ -120,13 +129,13 @@ function attention(
   const KV = c.num_key_value_heads;
   const hd = c.head_dim;
   const rep = H / KV;
-  const p = `model.layers.${i}.self_attn`;
-  let q = o.reshape(proj(x, w, p, 'q_proj', i, lora), [B, T, H, hd]); // (B, T, H, hd)
-  let k = o.reshape(proj(x, w, p, 'k_proj', i, lora), [B, T, KV, hd]); // (B, T, KV, hd)
-  let v = o.transpose(o.reshape(proj(x, w, p, 'v_proj', i, lora), [B, T, KV, hd]), [0, 2, 1, 3]); // (B, KV, T, hd)
+  const p = 'self_attn';
+  let q = o.reshape(proj(x, lw, p, 'q_proj', i, lora), [B, T, H, hd]); // (B, T, H, hd)
+  let k = o.reshape(proj(x, lw, p, 'k_proj', i, lora), [B, T, KV, hd]); // (B, T, KV, hd)
+  let v = o.transpose(o.reshape(proj(x, lw, p, 'v_proj', i, lora), [B, T, KV, hd]), [0, 2, 1, 3]); // (B, KV, T, hd)
   if (c.qk_norm) {
-    q = o.rmsNorm(q, w.get(`${p}.q_norm.weight`)!, c.rms_norm_eps);
-    k = o.rmsNorm(k, w.get(`${p}.k_norm.weight`)!, c.rms_norm_eps);
+    q = o.rmsNorm(q, lw(`${p}.q_norm.weight`)!, c.rms_norm_eps);
+    k = o.rmsNorm(k, lw(`${p}.k_norm.weight`)!, c.rms_norm_eps);
   }
   q = rope(o.transpose(q, [0, 2, 1, 3]), ctx.cos, ctx.sin); // (B, H, T, hd)
   k = rope(o.transpose(k, [0, 2, 1, 3]), ctx.cos, ctx.sin); // (B, KV, T, hd)
@@ -143,14 +152,38 @@ function attention(
   const probs = o.softmax(o.add(scores, ctx.bias), -1); // (B, KV, rep, T, S)
   const out = o.matmul(o.reshape(probs, [B, KV, rep * T, S]), v); // (B, KV, rep·T, hd)
   const merged = o.reshape(o.transpose(o.reshape(out, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]); // (B·T, H·hd)
-  return proj(merged, w, p, 'o_proj', i, lora); // (B·T, D)
+  return proj(merged, lw, p, 'o_proj', i, lora); // (B·T, D)
 }
 
-function mlp(x: Value, w: Map<string, Value>, i: number, lora?: LoraGraph) {
-  const p = `model.layers.${i}.mlp`;
-  const gate = proj(x, w, p, 'gate_proj', i, lora); // (B·T, I)
-  const up = proj(x, w, p, 'up_proj', i, lora); // (B·T, I)
-  return proj(o.mul(o.silu(gate), up), w, p, 'down_proj', i, lora); // (B·T, D)
+function mlp(x: Value, lw: LayerWeights, i: number, lora?: LoraGraph) {
+  const gate = proj(x, lw, 'mlp', 'gate_proj', i, lora); // (B·T, I)
+  const up = proj(x, lw, 'mlp', 'up_proj', i, lora); // (B·T, I)
+  return proj(o.mul(o.silu(gate), up), lw, 'mlp', 'down_proj', i, lora); // (B·T, D)
+}
+
+/**
+ * One decoder layer: h + attn(norm(h)), then + mlp(norm(·)). h: (B·T, D) → (B·T, D).
+ * `i` names the layer for LoRA slots, dropout and the KV cache; its weights come from `lw`.
+ */
+export function decoderLayer(
+  c: ModelConfig,
+  lw: LayerWeights,
+  i: number,
+  h: Value, // (B·T, D)
+  d: Dims,
+  ctx: AttnContext,
+  lora?: LoraGraph,
+): Value {
+  const x = o.rmsNorm(h, lw('input_layernorm.weight')!, c.rms_norm_eps); // (B·T, D)
+  const h1 = o.add(h, attention(c, x, lw, i, d, ctx, lora)); // (B·T, D)
+  const x1 = o.rmsNorm(h1, lw('post_attention_layernorm.weight')!, c.rms_norm_eps); // (B·T, D)
+  return o.add(h1, mlp(x1, lw, i, lora)); // (B·T, D)
+}
+
+/** Token embeddings (in vocabulary parts). ids: (B, T) int32 → (B·T, D) */
+export function embed(c: ModelConfig, w: Map<string, Value>, ids: Value): Value {
+  const [B, T] = ids.shape;
+  return o.reshape(gatherRows(vocabParts(w, 'model.embed_tokens.weight'), ids), [B * T, c.hidden_size]);
 }
 
 /**
@@ -165,28 +198,9 @@ export function decoder(
   lora?: LoraGraph,
 ): Value {
   const [B, T] = ids.shape;
-  const D = c.hidden_size;
-  let h = o.reshape(gatherRows(vocabParts(w, 'model.embed_tokens.weight'), ids), [B * T, D]); // (B·T, D)
+  let h = embed(c, w, ids); // (B·T, D)
   for (let i = 0; i < c.num_hidden_layers; i++) {
-    h = h.graph.scope(`layer${i}`, () => {
-      const a = attention(
-        c,
-        o.rmsNorm(h, w.get(`model.layers.${i}.input_layernorm.weight`)!, c.rms_norm_eps),
-        w,
-        i,
-        { B, T },
-        ctx,
-        lora,
-      );
-      const h1 = o.add(h, a);
-      const m = mlp(
-        o.rmsNorm(h1, w.get(`model.layers.${i}.post_attention_layernorm.weight`)!, c.rms_norm_eps),
-        w,
-        i,
-        lora,
-      );
-      return o.add(h1, m); // (B·T, D)
-    });
+    h = h.graph.scope(`layer${i}`, () => decoderLayer(c, layerWeights(w, i), i, h, { B, T }, ctx, lora));
   }
   return h;
 }

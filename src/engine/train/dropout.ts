@@ -39,8 +39,13 @@ function baseHash(x: Value, seed: Value): Value {
  * xor or shift on the WebGPU EP this mixes well enough that masks of neighbouring elements, modules and
  * seeds agree on 50.0 ± 0.2 % of entries at p = 0.5 (the plain multiply/fold rounds alone gave 55 %).
  */
-export function dropoutMask(x: Value, seed: Value, salt: number, p: number): Value {
-  let h = o.add(baseHash(x, seed), i32(x, Math.imul(salt + 1, 0x9e3779b1))); // (M, K)
+export function dropoutMask(x: Value, seed: Value, salt: number | Value, p: number): Value {
+  // a salt given as a graph input (the layer-wise plan passes the layer's) hashes exactly as the number would
+  const salted =
+    typeof salt === 'number'
+      ? i32(x, Math.imul(salt + 1, 0x9e3779b1))
+      : o.mul(o.add(salt, i32(x, 1)), i32(x, 0x9e3779b1));
+  let h = o.add(baseHash(x, seed), salted); // (M, K)
   for (const k of [0x85ebca6b, 0xc2b2ae35, 0x7feb352d, 0x846ca68b]) {
     h = o.mul(h, o.add(o.mul(h, i32(h, 2)), i32(h, 1)));
     h = o.mul(o.add(h, o.div(h, i32(h, 65536))), i32(h, k));

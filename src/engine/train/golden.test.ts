@@ -46,7 +46,11 @@ beforeAll(async () => {
 });
 afterAll(async () => rt?.release());
 
-describe.each(cases)('golden %s', (name) => {
+// every golden check runs under both step plans (DESIGN §8): same numbers either way
+const PLANS = ['whole', 'layerwise'] as const;
+const planCases = PLANS.flatMap((plan) => cases.map((name) => [name, plan] as const));
+
+describe.each(planCases)('golden %s (%s plan)', (name, plan) => {
   const dir = join(root, name);
   const golden = readJson(join(dir, 'golden.json'));
   const rows = readRows(join(dir, 'data.jsonl'));
@@ -74,26 +78,27 @@ describe.each(cases)('golden %s', (name) => {
 
   it('loss without adapter and with the initial adapter', async () => {
     const zero = initLora(loraSpecs(model.config, ALL_LINEAR), cfg.rank, 0);
-    const t0 = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init: zero });
+    const t0 = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init: zero, plan });
     const base = await t0.evaluate(rows);
     await t0.dispose();
     expect(base.tokens).toBe(golden.tokens);
     expect(Math.abs(base.loss - golden.loss_base) / golden.loss_base).toBeLessThan(1e-4);
-    const t1 = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init });
+    const t1 = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init, plan });
     const withInit = await t1.evaluate(rows);
     await t1.dispose();
     expect(Math.abs(withInit.loss - golden.loss_init) / golden.loss_init).toBeLessThan(1e-4);
   });
 
   it('LoRA gradients', async () => {
-    const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init });
+    const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init, plan });
+    expect(t.planKind).toBe(plan);
     const grads = await t.gradients(rows);
     await t.dispose();
     expectAdapter(model, cfg, grads, join(dir, 'grads.safetensors'), 1e-4);
   });
 
   it('adapter after 3 AdamW steps (weight decay, clipping)', async () => {
-    const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init });
+    const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init, plan });
     for (let s = 0; s < golden.train.steps; s++) {
       const m = await t.trainStep();
       expect(Math.abs(m.loss - golden.steps[s].loss) / golden.steps[s].loss).toBeLessThan(1e-4);
@@ -108,7 +113,7 @@ describe.each(cases)('golden %s', (name) => {
   });
 });
 
-describe('golden llama_tied extras', () => {
+describe.each(PLANS)('golden llama_tied extras (%s plan)', (plan) => {
   const dir = join(root, 'llama_tied');
   it('gradient accumulation over two micro-batches', async () => {
     const acc = readJson(join(dir, 'accum.json'));
@@ -129,7 +134,7 @@ describe('golden llama_tied extras', () => {
       shuffle: false,
       maxLen: 64,
     });
-    const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init });
+    const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, init, plan });
     for (let s = 0; s < acc.train.steps; s++) {
       const m = await t.trainStep();
       expect(Math.abs(m.loss - acc.steps[s].loss) / acc.steps[s].loss).toBeLessThan(1e-4);
@@ -152,7 +157,7 @@ describe('golden llama_tied extras', () => {
       steps: 1,
       shuffle: false,
     });
-    const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows });
+    const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, plan });
     const r = await t.evaluate(rows);
     await t.dispose();
     expect(Math.abs(r.loss - golden.loss_base_bf16) / golden.loss_base_bf16).toBeLessThan(1e-4);

@@ -7,16 +7,19 @@ import * as o from '../graph/ops';
 import { backward } from '../autodiff/backward';
 import type { ModelConfig } from '../model/config';
 import { attentionBias, decoder, headParts, ropeAt, type LoraGraph, type LoraSlot } from '../model/llama';
-import { flatLayout, slotKey, type LoraSpec } from '../model/lora';
+import { flatLayout, slotKey, type FlatEntry, type LoraSpec } from '../model/lora';
 import { backProjectRows, projectRows } from '../model/vocab';
 import { ALL_LINEAR } from './config';
 import { dropoutMask } from './dropout';
+import { weightInput, type WeightStorage } from '../model/weight-inputs';
 
 export type StepMode = 'train' | 'accumulate' | 'eval';
 
 export interface StepGraphSpec {
   config: ModelConfig;
   weightShapes: Map<string, number[]>;
+  /** dtype of the base weights on the device (float16 is cast to float32 inside the graph) */
+  storage?: WeightStorage;
   specs: LoraSpec[];
   rank: number;
   scale: number;
@@ -33,7 +36,7 @@ export interface StepGraphSpec {
 }
 
 /** Cross-entropy over labelled rows h (N, D); returns Σ w·CE and d(Σ w·CE)/dh when asked. */
-function lossHead(
+export function lossHead(
   c: ModelConfig,
   w: Map<string, Value>,
   h: Value,
@@ -78,7 +81,7 @@ function lossHead(
 }
 
 /** Norm weight applied before the head; rows are gathered first so the norm runs on N rows only. */
-function finalNorm(c: ModelConfig, w: Map<string, Value>, h: Value) {
+export function finalNorm(c: ModelConfig, w: Map<string, Value>, h: Value) {
   return o.rmsNorm(h, w.get('model.norm.weight')!, c.rms_norm_eps);
 }
 
@@ -95,20 +98,14 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
   const labelIds = g.input('label_ids', 'int32', [N, 1]);
   const labelW = g.input('label_w', 'float32', [N]);
   const w = new Map<string, Value>();
-  for (const [name, shape] of spec.weightShapes) w.set(name, g.input(name, 'float32', shape));
+  for (const [name, shape] of spec.weightShapes)
+    w.set(name, weightInput(g, name, shape, spec.storage ?? 'float32'));
 
   // all LoRA tensors live in one flat vector (A then B of each slot): one input, and the optimizer, the norm
   // and the accumulation are a handful of nodes over it instead of a dozen per tensor
   const layout = flatLayout(spec.specs, spec.rank);
   const flat = g.input('params', 'float32', [layout.size]);
-  const slots = new Map<string, LoraSlot>();
-  const params: Value[] = [];
-  for (const e of layout.entries) {
-    const t = o.reshape(o.slice(flat, 0, e.offset, e.offset + e.dims[0] * e.dims[1]), e.dims);
-    params.push(t);
-    const key = slotKey(e.spec.layer, e.spec.module);
-    slots.set(key, { ...(slots.get(key) ?? {}), [e.which]: t } as LoraSlot);
-  }
+  const { slots, params } = loraSlots(flat, layout);
   let dropoutSeed: Value | undefined;
   if (spec.dropout > 0 && mode !== 'eval') dropoutSeed = g.input('dropout_seed', 'int32', [1]);
   const lora: LoraGraph = {
@@ -137,28 +134,64 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
     return g;
   }
 
-  // global norm over all LoRA gradients, then clip as torch's clip_grad_norm_
-  const norm = o.sqrt(o.reduceSum(o.square(grad), [0], false));
+  const norm = o.sqrt(o.reduceSum(o.square(grad), [0], false)); // global norm over all LoRA gradients
   g.output(norm, 'grad_norm');
-  if (spec.clip) {
-    const maxNorm = g.input('max_norm', 'float32', []);
-    const coef = o.div(maxNorm, o.add(norm, 1e-6));
-    grad = o.mul(grad, o.where(o.less(coef, 1), coef, g.scalar(1)));
-  }
+  const opt = optimizerInputs(g, spec.clip);
+  const { p, m, v } = adamw(
+    opt,
+    flat,
+    clipped(opt, grad, norm),
+    g.input('m', 'float32', [layout.size]),
+    g.input('v', 'float32', [layout.size]),
+  );
+  g.output(p, 'new.params');
+  g.output(m, 'new.m');
+  g.output(v, 'new.v');
+  return g;
+}
 
-  // AdamW (torch.optim.AdamW): p ← p·(1 − lr·wd); m, v moments; p ← p − (lr/bc1)·m / (√v/√bc2 + ε)
-  const decay = g.input('decay', 'float32', []); // 1 − lr·wd
-  const stepSize = g.input('step_size', 'float32', []); // lr / (1 − β1^t)
-  const bc2Sqrt = g.input('bc2_sqrt', 'float32', []); // √(1 − β2^t)
+/** The slots of a flat LoRA vector: (A [in, r], B [r, out]) per layer/module, and the tensors in layout order. */
+export function loraSlots(flat: Value, layout: { entries: FlatEntry[] }) {
+  const slots = new Map<string, LoraSlot>();
+  const params: Value[] = [];
+  for (const e of layout.entries) {
+    const t = o.reshape(o.slice(flat, 0, e.offset, e.offset + e.dims[0] * e.dims[1]), e.dims);
+    params.push(t);
+    const key = slotKey(e.spec.layer, e.spec.module);
+    slots.set(key, { ...(slots.get(key) ?? {}), [e.which]: t } as LoraSlot);
+  }
+  return { slots, params };
+}
+
+export interface OptimizerInputs {
+  /** 1 − lr·wd */ decay: Value;
+  /** lr / (1 − β1^t) */ stepSize: Value;
+  /** √(1 − β2^t) */ bc2Sqrt: Value;
+  /** clip_grad_norm_'s max_norm; absent when clipping is off */ maxNorm?: Value;
+}
+
+export function optimizerInputs(g: Graph, clip: boolean): OptimizerInputs {
+  return {
+    decay: g.input('decay', 'float32', []),
+    stepSize: g.input('step_size', 'float32', []),
+    bc2Sqrt: g.input('bc2_sqrt', 'float32', []),
+    maxNorm: clip ? g.input('max_norm', 'float32', []) : undefined,
+  };
+}
+
+/** torch's clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1. */
+export function clipped(opt: OptimizerInputs, grad: Value, norm: Value): Value {
+  if (!opt.maxNorm) return grad;
+  const coef = o.div(opt.maxNorm, o.add(norm, 1e-6));
+  return o.mul(grad, o.where(o.less(coef, 1), coef, grad.graph.scalar(1)));
+}
+
+/** AdamW (torch.optim.AdamW): p ← p·(1 − lr·wd); m, v moments; p ← p − (lr/bc1)·m / (√v/√bc2 + ε). */
+export function adamw(opt: OptimizerInputs, p: Value, grad: Value, m: Value, v: Value) {
   const b1 = 0.9;
   const b2 = 0.999;
-  const m = g.input('m', 'float32', [layout.size]);
-  const v = g.input('v', 'float32', [layout.size]);
   const m1 = o.add(o.mul(m, b1), o.mul(grad, 1 - b1));
   const v1 = o.add(o.mul(v, b2), o.mul(o.square(grad), 1 - b2));
-  const denom = o.add(o.div(o.sqrt(v1), bc2Sqrt), 1e-8);
-  g.output(o.sub(o.mul(flat, decay), o.mul(stepSize, o.div(m1, denom))), 'new.params');
-  g.output(m1, 'new.m');
-  g.output(v1, 'new.v');
-  return g;
+  const denom = o.add(o.div(o.sqrt(v1), opt.bc2Sqrt), 1e-8);
+  return { p: o.sub(o.mul(p, opt.decay), o.mul(opt.stepSize, o.div(m1, denom))), m: m1, v: v1 };
 }

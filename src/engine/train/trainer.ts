@@ -2,7 +2,6 @@
 // the device between steps (outputs fed back as inputs, replaced tensors disposed), runs gradient
 // accumulation, schedules, evaluation, and produces adapters and resumable checkpoints.
 import { UserError } from '../errors';
-import { toOnnx } from '../graph/onnx';
 import { DeviceModel, type BaseModel } from '../model/device';
 import {
   flatLayout,
@@ -13,19 +12,14 @@ import {
   type LoraSpec,
   type LoraWeights,
 } from '../model/lora';
-import type { RtTensor, Runtime, Session } from '../runtime/types';
-import {
-  labelWeights,
-  makeMicroBatch,
-  planMicroBatches,
-  trainedTokens,
-  type Example,
-  type MicroBatch,
-} from './batches';
+import type { Runtime } from '../runtime/types';
+import type { WeightStorage } from '../model/weight-inputs';
+import { makeMicroBatch, planMicroBatches, trainedTokens, type Example, type MicroBatch } from './batches';
 import { loraScale, lrAt, resolveTargets, type TargetModule, type TrainConfig } from './config';
 import { ceChunkRows } from './estimate';
 import { Rng } from './rng';
-import { buildStepGraph, type StepMode } from './step';
+import { LayerwisePlan } from './layerwise-plan';
+import { WholePlan, type PlanKind, type StateName, type StepPlan } from './plan';
 
 export interface StepMetrics {
   step: number;
@@ -59,6 +53,10 @@ export interface TrainerInit {
   resume?: Checkpoint;
   /** Logits rows per cross-entropy chunk (memory bound: rows × vocab × 4 bytes). */
   ceChunk?: number;
+  /** How steps run: one whole-model graph, or layer by layer with recomputation (DESIGN §8). */
+  plan?: PlanKind;
+  /** dtype of the base weights when this trainer uploads them */
+  storage?: WeightStorage;
 }
 
 export class Trainer {
@@ -70,11 +68,9 @@ export class Trainer {
   private cursor = 0;
   private order: number[] = [];
   private rng: Rng;
-  private sessions = new Map<string, Promise<Session>>();
   private device!: DeviceModel;
   private ownsDevice = false;
-  /** flat LoRA parameters and AdamW moments on the device: params, m, v */
-  private state = new Map<'params' | 'm' | 'v', RtTensor>();
+  private plan!: StepPlan;
   private readonly layout: ReturnType<typeof flatLayout>;
   private readonly rt: Runtime;
   private readonly perEpoch: number;
@@ -94,18 +90,39 @@ export class Trainer {
 
   static async create(init: TrainerInit): Promise<Trainer> {
     const t = new Trainer(init);
-    await t.upload();
+    try {
+      await t.upload();
+    } catch (e) {
+      await t.dispose();
+      throw e;
+    }
     return t;
+  }
+
+  /** The plan steps run with. */
+  get planKind(): PlanKind {
+    return this.plan.kind;
   }
 
   private async upload() {
     const { model, config, resume, init } = this.init;
     this.ownsDevice = !this.init.device;
-    this.device = this.init.device ?? (await DeviceModel.upload(this.rt, model));
+    this.device =
+      this.init.device ?? (await DeviceModel.upload(this.rt, model, { storage: this.init.storage }));
+    const settings = {
+      rt: this.rt,
+      device: this.device,
+      specs: this.specs,
+      rank: config.rank,
+      scale: loraScale(config),
+      dropout: config.dropout,
+      ceChunk: this.init.ceChunk ?? ceChunkRows(model.config.vocab_size),
+    };
+    this.plan = this.init.plan === 'layerwise' ? new LayerwisePlan(settings) : new WholePlan(settings);
     const lora = resume?.lora ?? init ?? initLora(this.specs, config.rank, config.seed);
-    await this.setState('params', packFlat(this.layout, lora));
-    await this.setState('m', packFlat(this.layout, resume?.m));
-    await this.setState('v', packFlat(this.layout, resume?.v));
+    await this.plan.write('params', packFlat(this.layout, lora));
+    await this.plan.write('m', packFlat(this.layout, resume?.m));
+    await this.plan.write('v', packFlat(this.layout, resume?.v));
     if (resume) {
       this.step = resume.step;
       this.epoch = resume.epoch;
@@ -113,64 +130,6 @@ export class Trainer {
       this.order = resume.order;
       this.rng = new Rng(resume.rng);
     }
-  }
-
-  private async setState(name: 'params' | 'm' | 'v', data: Float32Array) {
-    this.replaceState(name, await this.rt.upload('float32', data, [this.layout.size]));
-  }
-
-  private replaceState(name: 'params' | 'm' | 'v', t: RtTensor) {
-    const old = this.state.get(name);
-    this.state.set(name, t);
-    if (old) this.rt.dispose(old);
-  }
-
-  private session(mode: StepMode, mb: MicroBatch, accumulateIn: boolean): Promise<Session> {
-    const key = `${mode}/${mb.B}/${mb.T}/${mb.N}/${accumulateIn}`;
-    let s = this.sessions.get(key);
-    if (!s) {
-      const c = this.init.config;
-      const V = this.init.model.config.vocab_size;
-      const chunk = this.init.ceChunk ?? ceChunkRows(V);
-      const graph = buildStepGraph({
-        config: this.init.model.config,
-        weightShapes: this.device.shapes,
-        specs: this.specs,
-        rank: c.rank,
-        scale: loraScale(c),
-        dropout: c.dropout,
-        mode,
-        B: mb.B,
-        T: mb.T,
-        N: mb.N,
-        chunk: Math.min(chunk, mb.N),
-        accumulateIn,
-        clip: c.maxGradNorm > 0,
-      });
-      const keep = graph.outputs.map((v) => v.name).filter((n) => n !== 'loss' && n !== 'grad_norm');
-      s = this.rt.createSession(toOnnx(graph), { keepOnDevice: keep });
-      this.sessions.set(key, s);
-    }
-    return s;
-  }
-
-  /** Common feeds of a micro-batch: tokens, positions, labels and base weights. */
-  private async feeds(mb: MicroBatch, weightScale: number): Promise<Record<string, RtTensor>> {
-    const rope = await this.device.ropeTables(mb.T);
-    const rt = this.rt;
-    const f: Record<string, RtTensor> = {
-      input_ids: rt.tensor('int32', mb.input_ids, [mb.B, mb.T]),
-      position_ids: rt.tensor('int32', mb.position_ids, [mb.B, mb.T]),
-      segment_ids: rt.tensor('float32', mb.segment_ids, [mb.B, mb.T]),
-      rope_cos: rope.cos,
-      rope_sin: rope.sin,
-      label_pos: rt.tensor('int32', mb.label_pos, [mb.N]),
-      label_ids: rt.tensor('int32', mb.label_ids, [mb.N, 1]),
-      label_w: rt.tensor('float32', labelWeights(mb, weightScale), [mb.N]),
-    };
-    this.device.feedWeights(f);
-    f.params = this.state.get('params')!;
-    return f;
   }
 
   /** The next `gradAccum` micro-batches in the epoch's order (reshuffled at each epoch start). */
@@ -200,64 +159,35 @@ export class Trainer {
     const c = this.init.config;
     const mbs = this.nextMicroBatches();
     const tokens = mbs.reduce((a, mb) => a + mb.tokens, 0);
-    const scale = tokens > 0 ? 1 / tokens : 0;
     const lr = lrAt(c, this.step, this.totalSteps);
     const t = this.step + 1;
-    let acc: Record<string, RtTensor> | null = null;
-    let loss = 0;
-    for (let k = 0; k < mbs.length; k++) {
-      const mb = mbs[k];
-      const last = k === mbs.length - 1;
-      const session = await this.session(last ? 'train' : 'accumulate', mb, acc !== null);
-      const feeds = await this.feeds(mb, scale);
-      if (acc) feeds.acc = acc.acc_out;
-      if (c.dropout > 0)
-        feeds.dropout_seed = this.rt.tensor(
-          'int32',
-          Int32Array.from([(c.seed * 100_003 + this.step * 131 + k) | 0]),
-          [1],
-        );
-      if (last) {
-        feeds.m = this.state.get('m')!;
-        feeds.v = this.state.get('v')!;
-        if (c.maxGradNorm > 0)
-          feeds.max_norm = this.rt.tensor('float32', Float32Array.from([c.maxGradNorm]), []);
-        feeds.decay = this.rt.tensor('float32', Float32Array.from([1 - lr * c.weightDecay]), []);
-        feeds.step_size = this.rt.tensor('float32', Float32Array.from([lr / (1 - 0.9 ** t)]), []);
-        feeds.bc2_sqrt = this.rt.tensor('float32', Float32Array.from([Math.sqrt(1 - 0.999 ** t)]), []);
-      }
-      const out = await session.run(feeds);
-      if (acc) for (const v of Object.values(acc)) this.rt.dispose(v);
-      loss += ((await this.rt.read(out.loss)) as Float32Array)[0];
-      if (!last) {
-        acc = out;
-        continue;
-      }
-      const gradNorm = ((await this.rt.read(out.grad_norm)) as Float32Array)[0];
-      this.replaceState('params', out['new.params']);
-      this.replaceState('m', out['new.m']);
-      this.replaceState('v', out['new.v']);
-      this.step++;
-      return { step: this.step, loss, lr, grad_norm: gradNorm, tokens, ms: performance.now() - t0 };
-    }
-    throw new Error('unreachable');
+    const seeds = mbs.map((_, k) => (c.seed * 100_003 + this.step * 131 + k) | 0);
+    const { loss, gradNorm } = await this.plan.step(mbs, tokens > 0 ? 1 / tokens : 0, seeds, {
+      decay: 1 - lr * c.weightDecay,
+      stepSize: lr / (1 - 0.9 ** t),
+      bc2Sqrt: Math.sqrt(1 - 0.999 ** t),
+      maxNorm: c.maxGradNorm,
+    });
+    this.step++;
+    return { step: this.step, loss, lr, grad_norm: gradNorm, tokens, ms: performance.now() - t0 };
   }
 
-  /** Eval loss = Σ CE / Σ tokens over all examples (not a mean of batch means). */
-  async evaluate(examples: Example[]): Promise<{ loss: number; tokens: number }> {
+  private batches(examples: Example[]): MicroBatch[] {
     const c = this.init.config;
-    let sum = 0;
-    let tokens = 0;
-    for (const plan of planMicroBatches(
+    return planMicroBatches(
       examples.filter((e) => trainedTokens(e) > 0),
       c.batchSize,
       c.maxLen,
       c.packing,
-    )) {
-      const mb = makeMicroBatch(plan, c.batchSize, c.maxLen);
-      const session = await this.session('eval', mb, false);
-      const out = await session.run(await this.feeds(mb, 1));
-      sum += ((await this.rt.read(out.loss)) as Float32Array)[0];
+    ).map((plan) => makeMicroBatch(plan, c.batchSize, c.maxLen));
+  }
+
+  /** Eval loss = Σ CE / Σ tokens over all examples (not a mean of batch means). */
+  async evaluate(examples: Example[]): Promise<{ loss: number; tokens: number }> {
+    let sum = 0;
+    let tokens = 0;
+    for (const mb of this.batches(examples)) {
+      sum += await this.plan.evalLoss(mb);
       tokens += mb.tokens;
     }
     return { loss: tokens ? sum / tokens : NaN, tokens };
@@ -265,27 +195,13 @@ export class Trainer {
 
   /** d(mean CE over `examples`)/d(LoRA) at the current weights, in our layout (for checks and tools). */
   async gradients(examples: Example[]): Promise<LoraWeights> {
-    const c = this.init.config;
-    const rows = examples.filter((e) => trainedTokens(e) > 0);
-    const total = rows.reduce((a, e) => a + trainedTokens(e), 0);
-    let acc: Record<string, RtTensor> | null = null;
-    for (const plan of planMicroBatches(rows, c.batchSize, c.maxLen, c.packing)) {
-      const mb = makeMicroBatch(plan, c.batchSize, c.maxLen);
-      const session = await this.session('accumulate', mb, acc !== null);
-      const feeds = await this.feeds(mb, 1 / total);
-      if (acc) feeds.acc = acc.acc_out;
-      if (c.dropout > 0) feeds.dropout_seed = this.rt.tensor('int32', Int32Array.from([0]), [1]);
-      const out = await session.run(feeds);
-      if (acc) for (const v of Object.values(acc)) this.rt.dispose(v);
-      acc = out;
-    }
-    const grads = unpackFlat(this.layout, (await this.rt.read(acc!.acc_out)) as Float32Array);
-    for (const v of Object.values(acc!)) this.rt.dispose(v);
-    return grads;
+    const mbs = this.batches(examples);
+    const total = mbs.reduce((a, mb) => a + mb.tokens, 0);
+    return unpackFlat(this.layout, await this.plan.gradients(mbs, 1 / total));
   }
 
-  private async readWeights(name: 'params' | 'm' | 'v'): Promise<LoraWeights> {
-    return unpackFlat(this.layout, (await this.rt.read(this.state.get(name)!)) as Float32Array);
+  private async readWeights(name: StateName): Promise<LoraWeights> {
+    return unpackFlat(this.layout, await this.plan.read(name));
   }
 
   /** Current adapter weights (our layout; see lora.ts toPeft for PEFT tensors). */
@@ -307,10 +223,7 @@ export class Trainer {
   }
 
   async dispose(): Promise<void> {
-    for (const s of this.sessions.values()) await (await s).release();
-    for (const t of this.state.values()) this.rt.dispose(t);
-    if (this.ownsDevice) await this.device.dispose();
-    this.sessions.clear();
-    this.state.clear();
+    await this.plan?.dispose();
+    if (this.ownsDevice) await this.device?.dispose();
   }
 }

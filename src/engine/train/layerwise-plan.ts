@@ -1,0 +1,233 @@
+// The layer-wise plan (DESIGN §8): per micro-batch, embed → `layer` L times keeping only the residual stream
+// hᵢ → head (loss, dh_L) → `layer_grad` from L−1 down to 0, each recomputing its layer's forward; then one
+// optimizer run over every layer's slice. Peak memory: the weights, L+1 residual streams and ONE layer's
+// activations, instead of every layer's at once. LoRA parameters and moments live per layer on the device.
+import type { RtTensor, Session } from '../runtime/types';
+import type { MicroBatch } from './batches';
+import {
+  buildEmbedGraph,
+  buildHeadGraph,
+  buildLayerGraph,
+  buildOptimizerGraph,
+  layerSliceSize,
+  layerWeightShapes,
+  type LayerwiseSpec,
+} from './layerwise';
+import {
+  batchFeeds,
+  optimizerFeeds,
+  readScalar,
+  seedTensor,
+  SessionCache,
+  type OptimizerScalars,
+  type PlanSettings,
+  type StateName,
+  type StepPlan,
+} from './plan';
+
+const STATE: StateName[] = ['params', 'm', 'v'];
+
+export class LayerwisePlan implements StepPlan {
+  readonly kind = 'layerwise';
+  private readonly L: number;
+  /** size of one layer's LoRA slice */
+  private readonly P: number;
+  /** [state][layer] */
+  private state = new Map<StateName, RtTensor[]>();
+  private readonly cache: SessionCache;
+  private readonly layerNames: string[];
+  private readonly headNames: string[];
+  private readonly embedNames: string[];
+
+  constructor(private readonly s: PlanSettings) {
+    const c = s.device.config;
+    this.L = c.num_hidden_layers;
+    this.P = layerSliceSize(this.layerSpecs(), s.rank);
+    this.cache = new SessionCache(s.rt);
+    const names = [...s.device.shapes.keys()];
+    this.layerNames = [...layerWeightShapes(s.device.shapes).keys()];
+    const head = c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+    this.headNames = names.filter((n) => n.startsWith(head) || n === 'model.norm.weight');
+    this.embedNames = names.filter((n) => n.startsWith('model.embed_tokens.weight'));
+  }
+
+  private layerSpecs() {
+    return this.s.specs.filter((x) => x.layer === 0);
+  }
+
+  private spec(mb: MicroBatch): LayerwiseSpec {
+    const s = this.s;
+    return {
+      config: s.device.config,
+      weightShapes: s.device.shapes,
+      storage: s.device.storage,
+      layerSpecs: this.layerSpecs(),
+      rank: s.rank,
+      scale: s.scale,
+      dropout: s.dropout,
+      B: mb.B,
+      T: mb.T,
+    };
+  }
+
+  async write(name: StateName, data: Float32Array): Promise<void> {
+    const old = this.state.get(name);
+    const next: RtTensor[] = [];
+    for (let i = 0; i < this.L; i++)
+      next.push(await this.s.rt.upload('float32', data.slice(i * this.P, (i + 1) * this.P), [this.P]));
+    this.state.set(name, next);
+    for (const t of old ?? []) this.s.rt.dispose(t);
+  }
+
+  async read(name: StateName): Promise<Float32Array> {
+    const out = new Float32Array(this.L * this.P);
+    const parts = this.state.get(name)!;
+    for (let i = 0; i < this.L; i++) out.set((await this.s.rt.read(parts[i])) as Float32Array, i * this.P);
+    return out;
+  }
+
+  private embedSession(mb: MicroBatch): Promise<Session> {
+    return this.cache.get(`embed/${mb.B}/${mb.T}`, () => ({
+      graph: buildEmbedGraph(this.spec(mb)),
+      keep: ['h', 'cos', 'sin', 'bias'],
+    }));
+  }
+
+  private layerSession(mb: MicroBatch, train: boolean, grad: false | { accumulateIn: boolean }) {
+    const kind = grad ? `grad${grad.accumulateIn ? '+acc' : ''}` : train ? 'train' : 'eval';
+    return this.cache.get(`layer/${kind}/${mb.B}/${mb.T}`, () => ({
+      graph: buildLayerGraph(this.spec(mb), train, grad),
+      keep: grad ? ['dh', 'grad'] : ['h_out'],
+    }));
+  }
+
+  private headSession(mb: MicroBatch, grad: boolean) {
+    const chunk = Math.min(this.s.ceChunk, mb.N);
+    return this.cache.get(`head/${mb.B}/${mb.T}/${mb.N}/${grad}`, () => ({
+      graph: buildHeadGraph(this.spec(mb), mb.N, chunk, grad),
+      keep: grad ? ['dh'] : [],
+    }));
+  }
+
+  /** Embedding and every layer's forward; returns the residual streams h₀…h_L and the shared tensors. */
+  private async forward(mb: MicroBatch, seed: number | null) {
+    const { rt, device } = this.s;
+    const rope = await device.ropeTables(mb.T);
+    const feeds: Record<string, RtTensor> = {
+      input_ids: rt.tensor('int32', mb.input_ids, [mb.B, mb.T]),
+      position_ids: rt.tensor('int32', mb.position_ids, [mb.B, mb.T]),
+      segment_ids: rt.tensor('float32', mb.segment_ids, [mb.B, mb.T]),
+      rope_cos: rope.cos,
+      rope_sin: rope.sin,
+    };
+    device.feedWeights(feeds, this.embedNames);
+    const e = await (await this.embedSession(mb)).run(feeds);
+    const shared = { cos: e.cos, sin: e.sin, bias: e.bias };
+    const hs: RtTensor[] = [e.h];
+    const train = seed !== null;
+    const session = await this.layerSession(mb, train, false);
+    for (let i = 0; i < this.L; i++) {
+      const out = await session.run(this.layerFeeds(i, hs[i], shared, seed));
+      hs.push(out.h_out);
+    }
+    return { hs, shared };
+  }
+
+  private layerFeeds(i: number, h: RtTensor, shared: Record<string, RtTensor>, seed: number | null) {
+    const rt = this.s.rt;
+    const f: Record<string, RtTensor> = { h, ...shared, params: this.state.get('params')![i] };
+    this.s.device.feedLayer(f, i, this.layerNames);
+    if (seed !== null && this.s.dropout > 0) {
+      f.dropout_seed = seedTensor(rt, seed);
+      f.layer_salt = rt.tensor('int32', Int32Array.from([i * 8]), [1]);
+    }
+    return f;
+  }
+
+  private headFeeds(mb: MicroBatch, h: RtTensor, scale: number) {
+    const { label_pos, label_ids, label_w } = batchFeeds(this.s.rt, mb, scale);
+    const f: Record<string, RtTensor> = { h, label_pos, label_ids, label_w };
+    this.s.device.feedWeights(f, this.headNames);
+    return f;
+  }
+
+  private free(ts: Iterable<RtTensor | undefined>) {
+    for (const t of ts) if (t) this.s.rt.dispose(t);
+  }
+
+  /**
+   * Forward and backward of one micro-batch; adds its LoRA gradient into `grads` (per layer, replaced in place)
+   * and returns Σ w·CE.
+   */
+  private async backwardPass(mb: MicroBatch, scale: number, seed: number, grads: (RtTensor | undefined)[]) {
+    const { hs, shared } = await this.forward(mb, seed);
+    const head = await (await this.headSession(mb, true)).run(this.headFeeds(mb, hs[this.L], scale));
+    const loss = await readScalar(this.s.rt, head.loss);
+    this.free([hs[this.L]]);
+    let dh = head.dh;
+    for (let i = this.L - 1; i >= 0; i--) {
+      const acc = grads[i];
+      const session = await this.layerSession(mb, true, { accumulateIn: acc !== undefined });
+      const feeds = this.layerFeeds(i, hs[i], shared, seed);
+      feeds.dh_out = dh;
+      if (acc) feeds.acc = acc;
+      const out = await session.run(feeds);
+      this.free([hs[i], dh, acc]);
+      dh = out.dh;
+      grads[i] = out.grad;
+    }
+    this.free([dh, ...Object.values(shared)]);
+    return loss;
+  }
+
+  async step(mbs: MicroBatch[], scale: number, seeds: number[], opt: OptimizerScalars) {
+    const { rt } = this.s;
+    const grads: (RtTensor | undefined)[] = new Array(this.L).fill(undefined);
+    let loss = 0;
+    for (let k = 0; k < mbs.length; k++) loss += await this.backwardPass(mbs[k], scale, seeds[k], grads);
+    const clip = opt.maxNorm > 0;
+    const session = await this.cache.get(`optimizer/${clip}`, () => {
+      const graph = buildOptimizerGraph(this.L, this.P, clip);
+      return { graph, keep: graph.outputs.map((v) => v.name).filter((n) => n !== 'grad_norm') };
+    });
+    const feeds = optimizerFeeds(rt, opt);
+    for (let i = 0; i < this.L; i++) {
+      feeds[`grad_${i}`] = grads[i]!;
+      for (const n of STATE) feeds[`${n}_${i}`] = this.state.get(n)![i];
+    }
+    const out = await session.run(feeds);
+    const gradNorm = await readScalar(rt, out.grad_norm);
+    for (const n of STATE) {
+      const old = this.state.get(n)!;
+      this.state.set(
+        n,
+        old.map((_, i) => out[`new.${n}_${i}`]),
+      );
+      this.free(old);
+    }
+    this.free(grads);
+    return { loss, gradNorm };
+  }
+
+  async evalLoss(mb: MicroBatch): Promise<number> {
+    const { hs, shared } = await this.forward(mb, null);
+    const head = await (await this.headSession(mb, false)).run(this.headFeeds(mb, hs[this.L], 1));
+    this.free([...hs, ...Object.values(shared)]);
+    return readScalar(this.s.rt, head.loss);
+  }
+
+  async gradients(mbs: MicroBatch[], scale: number): Promise<Float32Array> {
+    const grads: (RtTensor | undefined)[] = new Array(this.L).fill(undefined);
+    for (const mb of mbs) await this.backwardPass(mb, scale, 0, grads);
+    const out = new Float32Array(this.L * this.P);
+    for (let i = 0; i < this.L; i++) out.set((await this.s.rt.read(grads[i]!)) as Float32Array, i * this.P);
+    this.free(grads);
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.cache.release();
+    for (const ts of this.state.values()) this.free(ts);
+    this.state.clear();
+  }
+}
