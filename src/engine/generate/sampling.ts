@@ -1,5 +1,7 @@
 // Choosing the next token from logits, in transformers' order: repetition penalty → temperature →
-// top-k → top-p, then a seeded draw (greedy when temperature is 0).
+// top-k → top-p, then a seeded draw (greedy when temperature is 0). The kept set is the shortest prefix of the
+// tokens sorted by logit (ties: lower id first) reaching k tokens / probability p, found without sorting the
+// vocabulary: a histogram of distances below the best logit, then a sort of the one boundary bucket only.
 import type { Rng } from '../train/rng';
 
 export interface SamplingOptions {
@@ -21,39 +23,140 @@ export function argmax(x: ArrayLike<number>): number {
   return best;
 }
 
+/** The tokens a draw chooses from and their unnormalised probabilities. */
+export interface Candidates {
+  ids: Int32Array;
+  weights: Float64Array;
+}
+
+// Histogram of (best − logit) / temperature: 16 buckets per nat up to 48 nats (e^-48 ≈ 1e-21), one for the rest.
+const PER_NAT = 16;
+const BUCKETS = 48 * PER_NAT + 1;
+// Per-vocabulary scratch reused across tokens: bucket of each token and its weight (no per-token allocation).
+let scratch: { bucket: Uint16Array; w: Float64Array } | undefined;
+
+/** Logit of token i after the repetition penalty: the penalised ids are few, kept aside instead of a copy. */
+function penalised(logits: Float32Array, seen: Iterable<number>, penalty: number): Map<number, number> {
+  const z = new Map<number, number>();
+  if (penalty === 1) return z;
+  for (const id of seen) {
+    if (z.has(id) || id < 0 || id >= logits.length) continue;
+    const x = logits[id];
+    z.set(id, x < 0 ? x * penalty : x / penalty);
+  }
+  return z;
+}
+
+/** The kept set of a temperature > 0 draw: top-k, then top-p within it. */
+export function candidates(logits: Float32Array, seen: Iterable<number>, opts: SamplingOptions): Candidates {
+  const V = logits.length;
+  const over = penalised(logits, seen, opts.repetitionPenalty);
+  const zOf = (i: number) => over.get(i) ?? logits[i];
+  // The penalty only lowers logits, so the raw maximum bounds them all: keys stay ≥ 0, weights relative.
+  let m = -Infinity;
+  for (let i = 0; i < V; i++) if (logits[i] > m) m = logits[i];
+  if (scratch?.w.length !== V) scratch = { bucket: new Uint16Array(V), w: new Float64Array(V) };
+  const { bucket, w } = scratch;
+  const mass = new Float64Array(BUCKETS);
+  const count = new Float64Array(BUCKETS);
+  const invT = 1 / opts.temperature;
+  let total = 0;
+  const put = (i: number, z: number, sign: 1 | -1) => {
+    const key = (m - z) * invT;
+    const wi = Math.exp(-key);
+    // beyond the last bucket (and NaN logits): the last bucket, weight 0 when exp underflows or is NaN
+    const b = key < BUCKETS - 1 ? Math.floor(key * PER_NAT) : BUCKETS - 1;
+    bucket[i] = b >= 0 ? b : BUCKETS - 1;
+    w[i] = wi > 0 ? wi : 0;
+    mass[bucket[i]] += sign * w[i];
+    count[bucket[i]] += sign;
+    total += sign * w[i];
+  };
+  for (let i = 0; i < V; i++) put(i, logits[i], 1);
+  for (const [i, z] of over) {
+    put(i, logits[i], -1);
+    put(i, z, 1);
+  }
+  // The sorted order's prefix: whole buckets, then the boundary bucket's members sorted (logit desc, id asc).
+  const members = (b: number) => {
+    const ids: number[] = [];
+    for (let i = 0; i < V; i++) if (bucket[i] === b) ids.push(i);
+    return ids.sort((a, c) => zOf(c) - zOf(a) || a - c);
+  };
+  /** Rank n of the shortest prefix for which done(count, mass) holds (V when none). */
+  const cut = (done: (n: number, mass: number) => boolean): { b: number; extra: number[] } => {
+    let n = 0;
+    let acc = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      if (count[b] === 0) continue;
+      if (!done(n + count[b], acc + mass[b])) {
+        n += count[b];
+        acc += mass[b];
+        continue;
+      }
+      const extra: number[] = [];
+      for (const id of members(b)) {
+        extra.push(id);
+        if (done(n + extra.length, (acc += w[id]))) break;
+      }
+      return { b, extra };
+    }
+    return { b: BUCKETS, extra: [] };
+  };
+  let keep = { b: BUCKETS, extra: [] as number[] };
+  if (opts.topK > 0 && opts.topK < V) {
+    keep = cut((n) => n >= opts.topK);
+    total = 0;
+    for (let b = 0; b < keep.b; b++) total += mass[b];
+    for (const id of keep.extra) total += w[id];
+  }
+  if (opts.topP < 1) {
+    const target = opts.topP * total;
+    const byP = cut((n, acc) => acc >= target);
+    // within top-k: the shorter of the two prefixes
+    if (byP.b < keep.b || (byP.b === keep.b && byP.extra.length < keep.extra.length)) keep = byP;
+  }
+  let n = keep.extra.length;
+  for (let b = 0; b < Math.min(keep.b, BUCKETS); b++) n += count[b];
+  const ids = new Int32Array(n);
+  const weights = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < V; i++)
+    if (bucket[i] < keep.b) {
+      ids[k] = i;
+      weights[k++] = w[i];
+    }
+  for (const id of keep.extra) {
+    ids[k] = id;
+    weights[k++] = w[id];
+  }
+  return { ids, weights };
+}
+
 export function sampleToken(
   logits: Float32Array,
   seen: Iterable<number>,
   opts: SamplingOptions,
   rng: Rng,
 ): number {
-  const z = Float64Array.from(logits);
-  if (opts.repetitionPenalty !== 1) {
-    for (const id of new Set(seen))
-      z[id] = z[id] < 0 ? z[id] * opts.repetitionPenalty : z[id] / opts.repetitionPenalty;
-  }
-  if (!(opts.temperature > 0)) return argmax(z);
-  let idx = Array.from(z.keys()).sort((a, b) => z[b] - z[a]);
-  if (opts.topK > 0) idx = idx.slice(0, opts.topK);
-  const m = z[idx[0]];
-  const p = idx.map((i) => Math.exp((z[i] - m) / opts.temperature));
-  const total = p.reduce((a, b) => a + b, 0);
-  let keep = idx.length;
-  if (opts.topP < 1) {
-    let acc = 0;
-    for (let k = 0; k < idx.length; k++) {
-      acc += p[k] / total;
-      if (acc >= opts.topP) {
-        keep = k + 1;
-        break;
-      }
+  if (!(opts.temperature > 0)) {
+    const over = penalised(logits, seen, opts.repetitionPenalty);
+    if (over.size === 0) return argmax(logits);
+    let best = 0;
+    let bz = -Infinity;
+    for (let i = 0; i < logits.length; i++) {
+      const z = over.get(i) ?? logits[i];
+      if (z > bz) [best, bz] = [i, z];
     }
+    return best;
   }
-  const mass = p.slice(0, keep).reduce((a, b) => a + b, 0);
+  const { ids, weights } = candidates(logits, seen, opts);
+  let mass = 0;
+  for (let k = 0; k < weights.length; k++) mass += weights[k];
   let u = rng.uniform() * mass;
-  for (let k = 0; k < keep; k++) {
-    u -= p[k];
-    if (u <= 0) return idx[k];
+  for (let k = 0; k < ids.length; k++) {
+    u -= weights[k];
+    if (u <= 0) return ids[k];
   }
-  return idx[keep - 1];
+  return ids[ids.length - 1];
 }
