@@ -1,6 +1,7 @@
 // File sources: one read-only interface over a Hugging Face Hub repo, in-memory files and (in
-// source.node.ts) a local folder, so the loader, the CLI, the worker and tests share one code path.
-// The Hub source follows the Hub's URL layout `${endpoint}/${repo}/resolve/${revision}/${path}`.
+// source_node.ts) a local folder, so the loader, the CLI, the worker and tests share one code path.
+// The Hub source follows the Hub's URL layout `${endpoint}/${repo}/resolve/${revision}/${path}` and streams
+// a file from any byte offset (an HTTP Range request), which download.ts uses to resume.
 
 import { UserError } from '../errors';
 
@@ -17,6 +18,21 @@ export interface FileSource {
   text(path: string): Promise<string>;
   /** The whole file. `onProgress` gets (bytes so far, total bytes or 0 when unknown). */
   bytes(path: string, onProgress?: ProgressFn): Promise<Uint8Array>;
+  /** Bytes [begin, end) of a file without reading the rest, where the source can (files on disk, stored
+   *  downloads). The loader reads weights tensor by tensor through it. */
+  range?(path: string, begin: number, end: number): Promise<Uint8Array>;
+  /** Makes `path` readable with `range` (e.g. downloads it into storage), reporting progress. */
+  prepare?(path: string, onProgress?: ProgressFn): Promise<void>;
+  /** The file's body from byte `from` on (HTTP Range). */
+  stream?(path: string, from: number): Promise<BodyStream>;
+}
+
+export interface BodyStream {
+  body: ReadableStream<Uint8Array>;
+  /** Where `body` starts in the file: `from`, or 0 when the server ignored the range. */
+  offset: number;
+  /** The whole file's size, when the server says. */
+  total?: number;
 }
 
 /** Rejects absolute paths and `..` segments: file names can come from untrusted index files. */
@@ -60,6 +76,14 @@ export function memorySource(files: Record<string, Uint8Array | string>, label =
       onProgress?.(b.length, b.length);
       return b;
     },
+    range: async (path, begin, end) => {
+      const f = get(path);
+      const b = typeof f === 'string' ? new TextEncoder().encode(f) : f;
+      if (begin < 0 || end > b.length || begin > end) {
+        throw new UserError(`cannot read bytes [${begin}, ${end}) of a ${b.length}-byte file`, path);
+      }
+      return b.subarray(begin, end); // a view: the file is in memory already
+    },
   };
 }
 
@@ -90,9 +114,10 @@ export function hubSource(opts: HubOptions): FileSource {
     `${endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/` +
     checkRelativePath(path, label).split('/').map(encodeURIComponent).join('/');
 
-  async function request(path: string, method: 'GET' | 'HEAD'): Promise<Response> {
+  async function request(path: string, method: 'GET' | 'HEAD', from = 0): Promise<Response> {
     const headers: Record<string, string> = {};
     if (token) headers.Authorization = `Bearer ${token}`;
+    if (from > 0) headers.Range = `bytes=${from}-`;
     try {
       return await doFetch(url(path), { method, headers });
     } catch (e) {
@@ -153,6 +178,27 @@ export function hubSource(opts: HubOptions): FileSource {
       const res = await request(path, 'GET');
       check(res, path, false);
       return readBody(res, label, path, onProgress);
+    },
+    stream: async (path, from) => {
+      const res = await request(path, 'GET', from);
+      // 416: the range starts at the end, i.e. an earlier download already has every byte.
+      if (res.status === 416 && from > 0) {
+        const empty = new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+        return { body: empty, offset: from, total: from };
+      }
+      check(res, path, false);
+      if (!res.body) throw new UserError(`download of ${path} has no body`, label);
+      const length = Number(res.headers.get('content-length') ?? NaN);
+      const partial = res.status === 206;
+      const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+      const offset = partial ? from : 0;
+      const whole = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? NaN);
+      const total = Number.isSafeInteger(whole)
+        ? whole
+        : Number.isSafeInteger(length) && !encoded
+          ? offset + length
+          : undefined;
+      return { body: res.body, offset, total };
     },
   };
 }

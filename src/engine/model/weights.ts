@@ -1,9 +1,10 @@
 // Model loading: HF tensor names and shapes for a config, and a loader that reads config.json, the
 // safetensors weights (single file or sharded with model.safetensors.index.json), the tokenizer files and
-// generation_config.json from any FileSource. Every expected tensor is checked for presence and shape.
+// generation_config.json from any FileSource. Every expected tensor is checked for presence and shape, and
+// weights are read tensor by tensor (byte ranges), never a whole file into one buffer.
 
 import { UserError } from '../errors';
-import { parseHeader, readFloat32, type StEntry } from '../io/safetensors';
+import { headerLength, parseHeader, readFloat32, type StDType, type StEntry } from '../io/safetensors';
 import { checkRelativePath, type FileSource } from '../io/source';
 import { parseConfig, type ModelConfig } from './config';
 
@@ -48,21 +49,43 @@ export function expectedWeights(cfg: ModelConfig): Map<string, number[]> {
 
 export interface LoadedTensor {
   shape: number[];
-  /** float32 values; for an F32 file this may be a view (byteOffset != 0) into the file's buffer. */
+  /** float32 values (its own buffer, or a view into an in-memory source's file). */
   data: Float32Array;
+}
+
+export interface ModelFiles {
+  tokenizerJson?: string;
+  tokenizerConfig?: unknown;
+  /** chat_template.jinja when present (it wins, as in transformers), else tokenizer_config's template. */
+  chatTemplate?: string;
+  generationConfig?: unknown;
 }
 
 export interface LoadedModel {
   config: ModelConfig;
   /** Exactly the tensors of expectedWeights(config), converted to float32. */
   weights: Map<string, LoadedTensor>;
-  files: {
-    tokenizerJson?: string;
-    tokenizerConfig?: unknown;
-    /** chat_template.jinja when present (it wins, as in transformers), else tokenizer_config's template. */
-    chatTemplate?: string;
-    generationConfig?: unknown;
-  };
+  files: ModelFiles;
+}
+
+/**
+ * A model whose weights stay in their files: config, tokenizer files and every tensor's place, checked.
+ * Tensors are read one at a time (a byte range each, converted to float32 on its own), so a file of any
+ * size loads and a BF16 checkpoint is never held as BF16 and float32 at once. Whoever reads keeps what it
+ * needs: the device upload consumes them one by one; exports read them again.
+ */
+export interface ModelReader {
+  config: ModelConfig;
+  files: ModelFiles;
+  label: string;
+  /** Every expected tensor's shape, in model order. */
+  shapes: Map<string, number[]>;
+  /** Stored dtype of each tensor (F32, F16, BF16, F64). */
+  dtypes: Map<string, StDType>;
+  /** Tensors in model order (or `names`' order), one at a time. */
+  tensors(names?: Iterable<string>, onProgress?: LoadProgress): AsyncGenerator<[string, LoadedTensor]>;
+  /** Every weight as float32, read again from the source. */
+  load(onProgress?: LoadProgress): Promise<Map<string, LoadedTensor>>;
 }
 
 /** (bytes read so far, total bytes of all weight files, 0 while unknown, file being read). */
@@ -122,39 +145,57 @@ async function weightFiles(
   return byFile;
 }
 
-/** Reads one weights file and takes out `names`, checking shapes. */
-function takeTensors(
-  bytes: Uint8Array,
-  file: string,
-  names: string[],
-  expected: Map<string, number[]>,
-  out: Map<string, LoadedTensor>,
-): void {
-  const { entries } = parseHeader(bytes, file);
-  const picked: [string, StEntry][] = names.map((name) => {
-    const e = entries.get(name);
-    if (!e) throw new UserError(`missing tensor '${name}'`, file);
+/** One weights file: its header's entries, read alone where the source reads ranges. */
+interface WeightFile {
+  name: string;
+  size: number;
+  entries: Map<string, StEntry>;
+  /** Read by byte ranges; else the whole file is read once per pass. */
+  ranged: boolean;
+  /** Whole-file bytes, for sources that cannot read ranges (read again per pass, then dropped). */
+  whole?: Uint8Array;
+}
+
+async function readHeader(source: FileSource, file: string): Promise<WeightFile> {
+  const size = source.range ? await source.size?.(file) : undefined;
+  if (!source.range || size === undefined) {
+    const whole = await source.bytes(file);
+    return {
+      name: file,
+      size: whole.length,
+      entries: parseHeader(whole, file).entries,
+      ranged: false,
+      whole,
+    };
+  }
+  const n = headerLength(await source.range(file, 0, Math.min(8, size)), file, size);
+  const head = await source.range(file, 0, 8 + n);
+  return { name: file, size, entries: parseHeader(head, file, size).entries, ranged: true };
+}
+
+/** Checks that each of `names` is in `file` with the shape config.json implies. */
+function checkTensors(file: WeightFile, names: string[], expected: Map<string, number[]>): void {
+  for (const name of names) {
+    const e = file.entries.get(name);
+    if (!e) throw new UserError(`missing tensor '${name}'`, file.name);
     const want = expected.get(name)!;
     if (e.shape.length !== want.length || e.shape.some((d, i) => d !== want[i])) {
       throw new UserError(
         `tensor '${name}' has shape [${e.shape.join(', ')}], expected [${want.join(', ')}] from config.json`,
-        file,
+        file.name,
       );
     }
-    return [name, e];
-  });
-  // Views into the file keep its whole buffer alive: worth it only when the file is mostly ours.
-  const used = picked.reduce((a, [, e]) => a + (e.end - e.begin), 0);
-  const copy = used < 0.95 * bytes.length;
-  for (const [name, e] of picked) {
-    let data = readFloat32(bytes, e, file, name);
-    if (copy && data.buffer === bytes.buffer) data = data.slice();
-    out.set(name, { shape: e.shape, data });
+    if (!['F32', 'F16', 'BF16', 'F64'].includes(e.dtype)) {
+      throw new UserError(
+        `'${name}' has dtype ${e.dtype}; expected a float tensor (F32, F16, BF16)`,
+        file.name,
+      );
+    }
   }
 }
 
-/** Loads a model folder or repo: config, all weights as float32, tokenizer and generation files. */
-export async function loadModel(source: FileSource, onProgress?: LoadProgress): Promise<LoadedModel> {
+/** Reads config, tokenizer files and every weights file's header; no tensor data yet. */
+export async function openModel(source: FileSource, onProgress?: LoadProgress): Promise<ModelReader> {
   if (!(await source.has('config.json'))) {
     throw new UserError('no config.json: not a model folder', source.label);
   }
@@ -162,7 +203,7 @@ export async function loadModel(source: FileSource, onProgress?: LoadProgress): 
   const expected = expectedWeights(config);
   const byFile = await weightFiles(source, expected);
 
-  const files: LoadedModel['files'] = {};
+  const files: ModelFiles = {};
   files.tokenizerJson = await optionalText(source, 'tokenizer.json');
   if (await source.has('tokenizer_config.json'))
     files.tokenizerConfig = await readJson(source, 'tokenizer_config.json');
@@ -173,26 +214,84 @@ export async function loadModel(source: FileSource, onProgress?: LoadProgress): 
   }
   for (const k of Object.keys(files) as (keyof typeof files)[]) if (files[k] === undefined) delete files[k];
 
+  // Downloads into storage first (progress over all weight files), where the source needs that.
   const names = [...byFile.keys()];
-  const sizes: number[] = await Promise.all(names.map(async (f) => (await source.size?.(f)) ?? 0));
-  let done = 0;
-  const weights = new Map<string, LoadedTensor>();
-  for (let i = 0; i < names.length; i++) {
-    const file = names[i];
-    const total = () => sizes.reduce((a, b) => a + b, 0);
-    const bytes = await source.bytes(file, (loaded, fileTotal) => {
-      if (fileTotal > 0) sizes[i] = fileTotal;
-      onProgress?.(done + loaded, total(), file);
-    });
-    sizes[i] = bytes.length;
-    done += bytes.length;
-    onProgress?.(done, total(), file);
-    takeTensors(bytes, file, byFile.get(file)!, expected, weights);
+  if (source.prepare) {
+    const sizes = await Promise.all(names.map(async (f) => (await source.size?.(f)) ?? 0));
+    let done = 0;
+    for (const [i, file] of names.entries()) {
+      await source.prepare(file, (loaded, total) => {
+        if (total > 0) sizes[i] = total;
+        onProgress?.(
+          done + loaded,
+          sizes.reduce((a, b) => a + b, 0),
+          file,
+        );
+      });
+      done += sizes[i];
+    }
   }
-  // Model order, whatever order the files came in.
-  const ordered = new Map<string, LoadedTensor>();
-  for (const name of expected.keys()) ordered.set(name, weights.get(name)!);
-  return { config, weights: ordered, files };
+  const weightFileList: WeightFile[] = [];
+  const fileOf = new Map<string, WeightFile>();
+  const dtypes = new Map<string, StDType>();
+  for (const name of names) {
+    const f = await readHeader(source, name);
+    checkTensors(f, byFile.get(name)!, expected);
+    for (const t of byFile.get(name)!) {
+      fileOf.set(t, f);
+      dtypes.set(t, f.entries.get(t)!.dtype);
+    }
+    delete f.whole; // read again when tensors are read: only one whole file at a time
+    weightFileList.push(f);
+  }
+  const totalBytes = weightFileList.reduce((a, f) => a + f.size, 0);
+
+  async function* tensors(
+    want: Iterable<string> = expected.keys(),
+    progress?: LoadProgress,
+  ): AsyncGenerator<[string, LoadedTensor]> {
+    let done = 0;
+    let whole: { file: string; bytes: Uint8Array } | undefined;
+    for (const name of want) {
+      const f = fileOf.get(name);
+      if (!f) throw new Error(`no weight named '${name}'`);
+      const e = f.entries.get(name)!;
+      let raw: Uint8Array;
+      if (f.ranged) {
+        raw = await source.range!(f.name, e.begin, e.end);
+      } else {
+        if (whole?.file !== f.name) whole = undefined; // drop the previous file first
+        whole ??= { file: f.name, bytes: await source.bytes(f.name) };
+        raw = whole.bytes.subarray(e.begin, e.end);
+      }
+      const data = readFloat32(raw, { ...e, begin: 0, end: raw.length }, f.name, name);
+      done += e.end - e.begin;
+      progress?.(done, totalBytes, f.name);
+      yield [name, { shape: e.shape, data }];
+    }
+    if (progress && done < totalBytes) progress(totalBytes, totalBytes, weightFileList.at(-1)?.name ?? '');
+  }
+
+  return {
+    config,
+    files,
+    label: source.label,
+    shapes: expected,
+    dtypes,
+    tensors,
+    load: async (progress) => {
+      const out = new Map<string, LoadedTensor>();
+      for await (const [name, t] of tensors(expected.keys(), progress)) out.set(name, t);
+      return out;
+    },
+  };
+}
+
+/** Loads a model folder or repo: config, all weights as float32 (read tensor by tensor), tokenizer files. */
+export async function loadModel(source: FileSource, onProgress?: LoadProgress): Promise<LoadedModel> {
+  const reader = await openModel(source, onProgress);
+  const weights = await reader.load(source.prepare ? undefined : onProgress);
+  return { config: reader.config, weights, files: reader.files };
 }
 
 /** tokenizer_config's chat_template: a string, or a list of {name, template} where "default" is used. */
