@@ -3,7 +3,7 @@
 // training marks it), IFD = CE(S[1:] | everything before S[1]) / CE(S[1:] | S[0] alone), each a mean over
 // the tokens of S[1:]. Rows with no span, several spans or |S| < 2 have no IFD (null).
 import type { Adapter } from '../io/peft';
-import type { BaseModel, DeviceModel } from '../model/device';
+import type { BaseModel, WeightStream, DeviceModel } from '../model/device';
 import type { Runtime } from '../runtime/types';
 import { IGNORE, trainedTokens, type Example } from '../train/batches';
 import { ALL_LINEAR, resolveTrainConfig } from '../train/config';
@@ -17,7 +17,7 @@ export interface RowLoss {
 
 export interface ScorerInit {
   runtime: Runtime;
-  model: BaseModel;
+  model: BaseModel | WeightStream;
   /** The model already on the device (shared with generation); uploaded when absent. */
   device?: DeviceModel;
   /** Without an adapter the base model is scored (a rank-1 adapter with B = 0 adds exactly nothing). */

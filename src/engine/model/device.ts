@@ -1,5 +1,6 @@
 // A base model resident on one runtime's device: weights uploaded once and shared by every session that
-// uses them (training, evaluation, generation), plus rotary tables per length.
+// uses them (training, evaluation, generation), plus rotary tables per length. Weights come from a map in
+// memory or a stream read tensor by tensor (weights.ts's ModelReader); the device model keeps no host copy.
 import type { RtTensor, Runtime } from '../runtime/types';
 import type { ModelConfig } from './config';
 import { ropeTables } from './rope';
@@ -12,23 +13,24 @@ export interface BaseModel {
   weights: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
+/** Weights read one tensor at a time: each is uploaded, then dropped (on WebGPU nothing stays on the host). */
+export interface WeightStream {
+  config: ModelConfig;
+  tensors(): AsyncIterable<[string, { shape: number[]; data: Float32Array }]>;
+}
+
 export class DeviceModel {
   private weights = new Map<string, RtTensor>();
   private rope = new Map<number, Promise<{ cos: RtTensor; sin: RtTensor }>>();
-  readonly shapes: Map<string, number[]>;
   /** dtype of the base weights on the device; graphs cast float16 to float32 where they read it */
   storage: WeightStorage = 'float32';
 
+  readonly shapes = new Map<string, number[]>();
+
   private constructor(
     readonly rt: Runtime,
-    readonly model: BaseModel,
-  ) {
-    this.shapes = new Map([...model.weights].map(([k, w]) => [k, w.shape]));
-  }
-
-  get config(): ModelConfig {
-    return this.model.config;
-  }
+    readonly config: ModelConfig,
+  ) {}
 
   /**
    * Uploads every weight once. A vocabulary matrix larger than `maxTensorBytes` (default: the device's
@@ -36,10 +38,10 @@ export class DeviceModel {
    */
   static async upload(
     rt: Runtime,
-    model: BaseModel,
+    model: BaseModel | WeightStream,
     opts: { maxTensorBytes?: number; storage?: WeightStorage } = {},
   ): Promise<DeviceModel> {
-    const d = new DeviceModel(rt, model);
+    const d = new DeviceModel(rt, model.config);
     const storage = (d.storage = opts.storage ?? 'float32');
     const bytes = storage === 'float16' ? 2 : 4;
     const limit = opts.maxTensorBytes ?? rt.info.maxStorageBufferBindingSize ?? Infinity;
@@ -47,8 +49,7 @@ export class DeviceModel {
       storage === 'float16'
         ? rt.upload('float16', f32ArrayToF16(data), shape)
         : rt.upload('float32', data, shape);
-    d.shapes.clear();
-    for (const [name, w] of model.weights) {
+    for await (const [name, w] of 'weights' in model ? model.weights : model.tensors()) {
       const vocab = name === 'model.embed_tokens.weight' || name === 'lm_head.weight';
       const parts =
         vocab && w.data.length * bytes > limit

@@ -2,7 +2,7 @@
 // the device between steps (outputs fed back as inputs, replaced tensors disposed), runs gradient
 // accumulation, schedules, evaluation, and produces adapters and resumable checkpoints.
 import { UserError } from '../errors';
-import { DeviceModel, type BaseModel } from '../model/device';
+import { DeviceModel, type BaseModel, type WeightStream } from '../model/device';
 import {
   flatLayout,
   initLora,
@@ -43,7 +43,7 @@ export interface Checkpoint {
 
 export interface TrainerInit {
   runtime: Runtime;
-  model: BaseModel;
+  model: BaseModel | WeightStream;
   /** The model already on the device (shared with generation); uploaded here when absent. */
   device?: DeviceModel;
   config: TrainConfig;
