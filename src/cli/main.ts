@@ -6,6 +6,8 @@ import { defaultTrainConfig, type Schedule, type TrainConfig } from '../engine/t
 import type { BackendChoice } from './context';
 import { reportError, UsageError } from './errors';
 import { evaluate } from './eval';
+import { dataMain, DATA_USAGE } from './data';
+import { evaluateArgs, evaluateCmd } from './evaluate';
 import { generate } from './generate';
 import { exportCmd, type ExportFormat } from './export';
 import { train } from './train';
@@ -25,7 +27,9 @@ const USAGE = `LoRA Studio CLI
            [--dtype f32|f16|bf16|q8_0 --force]   (gguf: PATH is the .gguf file; a .Modelfile goes beside it)
   export   --model DIR|HUB_ID --format recipe --data FILE --out DIR [--force] [the training flags of train]
            (a folder for a GPU machine: data.jsonl, train_trl.py for TRL, axolotl.yaml, README.md)
-
+  evaluate --model DIR|HUB_ID [--adapter DIR] [--compare] --data FILE --out REPORT.json
+           [--max-new-tokens 128 --max-len 1024 --train-data FILE]   (base vs tuned on held-out rows)
+${DATA_USAGE}
 Every command: --backend auto|cpu|wasm|webgpu  --threads N  --quiet  --verbose
 Hub models: HF_ENDPOINT (mirror), HF_TOKEN (gated repos); downloads are cached in ~/.cache/lora-studio.
 `;
@@ -179,6 +183,15 @@ export async function main(argv: string[]): Promise<number> {
     return (
       spawnSync(process.execPath, ['--import', 'tsx', script, ...rest], { stdio: 'inherit' }).status ?? 1
     );
+  }
+  if (command === 'data' || command === 'evaluate') {
+    try {
+      if (command === 'data') await dataMain(rest);
+      else await evaluateCmd(evaluateArgs(rest));
+      return 0;
+    } catch (e) {
+      return reportError(e, rest.includes('--verbose'));
+    }
   }
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
