@@ -50,43 +50,47 @@ describe('WebGPU equals CPU', () => {
     expect(await run(gpu)).toEqual(await run(cpu));
   }, 120_000);
 
-  it('training steps (qwen3, dropout 0.1, grad accumulation 2, clipping, weight decay)', async () => {
-    const { model, adapter, rows } = await goldenCase('qwen3');
-    const init = adapter.weights;
-    const config = resolveTrainConfig({
-      rank: 4,
-      alpha: 8,
-      targets: 'all-linear',
-      lr: 1e-2,
-      weightDecay: 0.1,
-      maxGradNorm: 0.5,
-      steps: 2,
-      batchSize: 2,
-      gradAccum: 2,
-      dropout: 0.1,
-      shuffle: true,
-      seed: 3,
-    });
-    const run = async (rt: Runtime) => {
-      const t = await Trainer.create({ runtime: rt, model, config, train: rows, init });
-      const metrics = [await t.trainStep(), await t.trainStep()];
-      const w = await t.adapter();
-      await t.dispose();
-      return { metrics, w };
-    };
-    const a = await run(cpu);
-    const b = await run(gpu);
-    for (let s = 0; s < 2; s++) {
-      expect(Math.abs(b.metrics[s].loss - a.metrics[s].loss) / a.metrics[s].loss).toBeLessThan(1e-4);
-      expect(Math.abs(b.metrics[s].grad_norm - a.metrics[s].grad_norm) / a.metrics[s].grad_norm).toBeLessThan(
-        1e-3,
-      );
-    }
-    for (const which of ['A', 'B'] as const) {
-      for (const [k, v] of a.w[which])
-        expect(maxRelErr(b.w[which].get(k)!, v), `${which} ${k}`).toBeLessThan(1e-3);
-    }
-  }, 300_000);
+  it.each(['whole', 'layerwise'] as const)(
+    'training steps, %s plan (qwen3, dropout 0.1, grad accumulation 2, clipping, weight decay)',
+    async (plan) => {
+      const { model, adapter, rows } = await goldenCase('qwen3');
+      const init = adapter.weights;
+      const config = resolveTrainConfig({
+        rank: 4,
+        alpha: 8,
+        targets: 'all-linear',
+        lr: 1e-2,
+        weightDecay: 0.1,
+        maxGradNorm: 0.5,
+        steps: 2,
+        batchSize: 2,
+        gradAccum: 2,
+        dropout: 0.1,
+        shuffle: true,
+        seed: 3,
+      });
+      const run = async (rt: Runtime, p: 'whole' | 'layerwise') => {
+        const t = await Trainer.create({ runtime: rt, model, config, train: rows, init, plan: p });
+        const metrics = [await t.trainStep(), await t.trainStep()];
+        const w = await t.adapter();
+        await t.dispose();
+        return { metrics, w };
+      };
+      const a = await run(cpu, 'whole');
+      const b = await run(gpu, plan);
+      for (let s = 0; s < 2; s++) {
+        expect(Math.abs(b.metrics[s].loss - a.metrics[s].loss) / a.metrics[s].loss).toBeLessThan(1e-4);
+        expect(
+          Math.abs(b.metrics[s].grad_norm - a.metrics[s].grad_norm) / a.metrics[s].grad_norm,
+        ).toBeLessThan(1e-3);
+      }
+      for (const which of ['A', 'B'] as const) {
+        for (const [k, v] of a.w[which])
+          expect(maxRelErr(b.w[which].get(k)!, v), `${which} ${k}`).toBeLessThan(1e-3);
+      }
+    },
+    300_000,
+  );
 
   it.each(['llama', 'qwen2', 'qwen3'])(
     'KV-cache generation with an adapter (%s)',
