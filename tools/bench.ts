@@ -1,14 +1,16 @@
-// `npm run bench`: LoRA training and greedy decoding speed of our engine on a SmolLM2-135M-shaped model
-// with random weights, next to PyTorch CPU on the same shapes, batch and LoRA config in the same command
-// (tools/bench_torch.py), as DESIGN §4 asks: a ratio against a reference run, not a timed test.
-// Usage: npm run bench -- [--layers 30] [--batch 2] [--seq 128] [--steps 3] [--new-tokens 32]
-//        [--prompt 16] [--backend cpu|wasm|webgpu] [--threads N] [--no-torch]
+// `npm run bench`: LoRA training and decoding speed of our engine on a SmolLM2-135M- or Qwen2.5-0.5B-shaped
+// model with random weights, next to PyTorch on the same shapes, batch and LoRA config in the same command
+// (tools/bench_torch.py), as DESIGN §4 asks: a ratio against a reference run, not a timed test. Options: bench.md.
+// Usage: npm run bench -- [--shape smollm2-135m|qwen2.5-0.5b] [--layers N] [--batch 2] [--seq 128] [--steps 3]
+//        [--rank 8 --targets q_proj,v_proj|all-linear] [--new-tokens 32] [--prompt 16] [--decode-batch 1,2]
+//        [--sample] [--backend cpu|wasm|webgpu] [--threads N] [--peak-tflops X] [--no-train] [--no-torch]
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Generator } from '../src/engine/generate/generator';
+import type { SamplingOptions } from '../src/engine/generate/sampling';
 import { parseConfig } from '../src/engine/model/config';
 import { DeviceModel, type BaseModel } from '../src/engine/model/device';
 import { expectedWeights } from '../src/engine/model/weights';
@@ -16,13 +18,39 @@ import { createNodeRuntime } from '../src/engine/runtime/node_node';
 import type { Example } from '../src/engine/train/batches';
 import { resolveTrainConfig } from '../src/engine/train/config';
 import { Trainer } from '../src/engine/train/trainer';
+import { dispatches, gpuMemory, resetPeak } from '../src/engine/runtime/gpu-counters';
 import { mulberry32, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
 
-const LORA = { rank: 8, alpha: 16, targets: ['q_proj', 'v_proj'] };
+/** config.json of Qwen/Qwen2.5-0.5B (the keys that matter to the engine). */
+const QWEN25_05B_CONFIG = {
+  model_type: 'qwen2',
+  hidden_size: 896,
+  intermediate_size: 4864,
+  num_hidden_layers: 24,
+  num_attention_heads: 14,
+  num_key_value_heads: 2,
+  head_dim: 64,
+  vocab_size: 151936,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000,
+  max_position_embeddings: 32768,
+  tie_word_embeddings: true,
+} as const;
+const SHAPES: Record<string, { name: string; config: Record<string, unknown> }> = {
+  'smollm2-135m': { name: 'SmolLM2-135M', config: SMOLLM2_135M_CONFIG },
+  'qwen2.5-0.5b': { name: 'Qwen2.5-0.5B', config: QWEN25_05B_CONFIG },
+};
 
 const { values: opt } = parseArgs({
   options: {
-    layers: { type: 'string', default: '30' },
+    shape: { type: 'string', default: 'smollm2-135m' },
+    layers: { type: 'string' },
+    rank: { type: 'string', default: '8' },
+    targets: { type: 'string', default: 'q_proj,v_proj' },
+    'decode-batch': { type: 'string', default: '1' },
+    sample: { type: 'boolean', default: false },
+    'peak-tflops': { type: 'string' },
+    'no-train': { type: 'boolean', default: false },
     batch: { type: 'string', default: '2' },
     seq: { type: 'string', default: '128' },
     steps: { type: 'string', default: '3' },
@@ -33,6 +61,17 @@ const { values: opt } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
   },
 });
+const shape = SHAPES[opt.shape!];
+if (!shape) throw new Error(`--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
+opt.layers ??= String(shape.config.num_hidden_layers);
+const LORA = {
+  rank: Number(opt.rank),
+  alpha: 2 * Number(opt.rank),
+  targets:
+    opt.targets === 'all-linear'
+      ? ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']
+      : opt.targets!.split(','),
+};
 const int = (k: keyof typeof opt, min = 1): number => {
   const v = Number(opt[k]);
   if (!Number.isInteger(v) || v < min) throw new Error(`--${k} must be an integer >= ${min}`);
@@ -47,13 +86,17 @@ const args = {
   prompt: int('prompt'),
   threads: int('threads'),
   backend: opt.backend as 'cpu' | 'wasm' | 'webgpu',
+  decodeBatches: opt['decode-batch']!.split(',').map(Number),
+  peakTflops: opt['peak-tflops'] ? Number(opt['peak-tflops']) : undefined,
 };
+if (args.decodeBatches.some((b) => !Number.isInteger(b) || b < 1))
+  throw new Error('--decode-batch must be a comma-separated list of batch sizes');
 if (!['cpu', 'wasm', 'webgpu'].includes(args.backend))
   throw new Error('--backend must be cpu, wasm or webgpu');
 
 /** Random base model: projections and embeddings ~N(0, 0.02) (Box–Muller), norm weights 1. */
 function randomModel(layers: number): BaseModel {
-  const config = parseConfig({ ...SMOLLM2_135M_CONFIG, num_hidden_layers: layers }, 'bench config');
+  const config = parseConfig({ ...shape.config, num_hidden_layers: layers }, 'bench config');
   const rand = mulberry32(1234);
   const weights: BaseModel['weights'] = new Map();
   for (const [name, shape] of expectedWeights(config)) {
@@ -74,18 +117,60 @@ function randomModel(layers: number): BaseModel {
 const now = () => performance.now();
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** One decode measurement: `batch` rows side by side, greedy unless `sampling` is given. */
+interface Decode {
+  batch: number;
+  sampling: string;
+  prefill_ms: number;
+  /** new tokens of all rows per second, after the first (prefill) token */
+  tokens_per_s: number;
+  ms_per_token: number;
+  dispatches_per_token?: number;
+  gpu_peak_mb?: number;
+}
+
 interface Ours {
-  train_tokens_per_s: number;
-  train_step_ms: number;
-  train_step_ms_each: number[];
-  train_first_step_ms: number;
-  train_losses: number[];
+  train_tokens_per_s?: number;
+  train_step_ms?: number;
+  train_step_ms_each?: number[];
+  train_first_step_ms?: number;
+  train_losses?: number[];
+  /** estimated FLOPs of one trained token (see flopsPerToken) */
+  train_flops_per_token?: number;
+  /** model FLOPs utilisation against --peak-tflops */
+  mfu?: number;
+  dispatches_per_step?: number;
+  train_gpu_peak_mb?: number;
   prefill_ms: number;
   decode_tokens_per_s: number;
   decode_ms_per_token: number;
+  decode: Decode[];
+  /** sampled (temperature 0.7, top-p 0.9) ms/token over greedy ms/token, batch 1 */
+  sample_over_greedy?: number;
   first_generation_ms: number;
   upload_ms: number;
   rss_mb: number;
+  gpu_live_mb_after_upload?: number;
+}
+
+const MB = 2 ** 20;
+const gpu = () => args.backend === 'webgpu';
+/** Lines the GPU runner keeps when a run is cut off: `BENCH_PARTIAL {json}` after each phase. */
+const partial = (what: string, data: object) =>
+  console.log(`BENCH_PARTIAL ${JSON.stringify({ what, ...data })}`);
+
+/**
+ * Matmul FLOPs of one trained token: the forward (2 per weight of every projection and the LM head, plus
+ * QKᵀ and PV over the whole row) and the same again for the input gradients through the frozen weights;
+ * the LoRA products and their weight gradients are small and left out.
+ */
+function flopsPerToken(c: ReturnType<typeof parseConfig>, seq: number): number {
+  const D = c.hidden_size;
+  const q = c.num_attention_heads * c.head_dim;
+  const kv = c.num_key_value_heads * c.head_dim;
+  const perLayer = 2 * (D * q + 2 * D * kv + q * D + 3 * D * c.intermediate_size) + 4 * seq * q;
+  const forward = c.num_hidden_layers * perLayer + 2 * D * c.vocab_size;
+  return 2 * forward;
 }
 
 async function benchOurs(): Promise<Ours> {
@@ -96,8 +181,59 @@ async function benchOurs(): Promise<Ours> {
   const t0 = now();
   const device = await DeviceModel.upload(runtime, model);
   const upload_ms = now() - t0;
+  const mem0 = gpuMemory().live / MB;
+  if (gpu()) partial('device', { info: runtime.info, upload_ms, gpu_live_mb_after_upload: mem0 });
 
-  // Train: full rows of `seq` random tokens, all trained; one row set per step, no dropout (torch has none).
+  const train = opt['no-train'] ? {} : await benchTrain(runtime, model, device, rand);
+  if (!opt['no-train']) partial('train', train);
+
+  // Decode: greedy at each --decode-batch (one warm-up generation per shape builds its sessions), then
+  // batch 1 sampled at the chat defaults when --sample is given.
+  const gen = new Generator(device);
+  const prompts = Array.from({ length: Math.max(...args.decodeBatches) }, () =>
+    Array.from({ length: args.prompt }, () => Math.floor(rand() * V)),
+  );
+  let first_generation_ms = 0;
+  const decode: Decode[] = [];
+  const runs: [number, string, Partial<SamplingOptions>][] = args.decodeBatches.map((b) => [b, 'greedy', {}]);
+  if (opt.sample) runs.push([1, 'temperature 0.7, top-p 0.9', { temperature: 0.7, topP: 0.9 }]);
+  for (const [batch, label, sampling] of runs) {
+    const rows = prompts.slice(0, batch);
+    const g0 = now();
+    await gen.generate(rows, { maxNewTokens: args.newTokens, stopIds: [], sampling });
+    if (!decode.length) first_generation_ms = now() - g0;
+    decode.push(await timeDecode(gen, rows, label, sampling));
+    partial('decode', decode[decode.length - 1]);
+  }
+  const rss_mb = process.memoryUsage().rss / MB;
+  await gen.dispose();
+  await device.dispose();
+  await runtime.release();
+
+  const b1 = decode.find((d) => d.batch === 1 && d.sampling === 'greedy') ?? decode[0];
+  const sampled = decode.find((d) => d.sampling !== 'greedy');
+  return {
+    ...train,
+    prefill_ms: b1.prefill_ms,
+    decode_tokens_per_s: b1.tokens_per_s,
+    decode_ms_per_token: b1.ms_per_token,
+    decode,
+    sample_over_greedy: sampled ? sampled.ms_per_token / b1.ms_per_token : undefined,
+    first_generation_ms,
+    upload_ms,
+    rss_mb,
+    gpu_live_mb_after_upload: gpu() ? mem0 : undefined,
+  };
+}
+
+async function benchTrain(
+  runtime: Awaited<ReturnType<typeof createNodeRuntime>>,
+  model: BaseModel,
+  device: DeviceModel,
+  rand: () => number,
+): Promise<Partial<Ours>> {
+  const V = model.config.vocab_size;
+  // Full rows of `seq` random tokens, all trained; one row set per step, no dropout (torch has none).
   const rows: Example[] = Array.from({ length: args.batch * (args.steps + 1) }, () => {
     const ids = Array.from({ length: args.seq }, () => Math.floor(rand() * V));
     return { input_ids: ids, labels: ids };
@@ -111,45 +247,60 @@ async function benchOurs(): Promise<Ours> {
     shuffle: false,
   });
   const trainer = await Trainer.create({ runtime, model, device, config, train: rows });
-  const steps = [];
-  for (let i = 0; i <= args.steps; i++) steps.push(await trainer.trainStep());
+  resetPeak();
+  const steps = [await trainer.trainStep()];
+  if (gpu()) partial('first_step', { train_first_step_ms: steps[0].ms, loss: steps[0].loss });
+  const d0 = dispatches();
+  for (let i = 1; i <= args.steps; i++) steps.push(await trainer.trainStep());
+  const perStep = (dispatches() - d0) / args.steps;
+  const peak = gpuMemory().peak / MB;
   await trainer.dispose();
   const stepMs = steps.slice(1).map((s) => s.ms);
-
-  // Decode: batch 1, greedy; one warm-up generation builds the prefill and decode sessions.
-  const gen = new Generator(device);
-  const prompt = Array.from({ length: args.prompt }, () => Math.floor(rand() * V));
-  const g0 = now();
-  await gen.generate([prompt], { maxNewTokens: args.newTokens, stopIds: [] });
-  const first_generation_ms = now() - g0;
-  let tFirst = 0;
-  const s0 = now();
-  const res = await gen.generate([prompt], {
-    maxNewTokens: args.newTokens,
-    stopIds: [],
-    onToken: () => void (tFirst ||= now()),
-  });
-  const decodeMs = now() - tFirst;
-  // The first new token comes from the prefill run; the other n − 1 from one decode run each.
-  const decoded = res.ids[0].length - 1;
-  const rss_mb = process.memoryUsage().rss / 2 ** 20;
-  await gen.dispose();
-  await device.dispose();
-  await runtime.release();
-
   const step = mean(stepMs);
+  const tokensPerS = (args.batch * args.seq * 1000) / step;
+  const flops = flopsPerToken(model.config, args.seq);
   return {
-    train_tokens_per_s: (args.batch * args.seq * 1000) / step,
+    train_tokens_per_s: tokensPerS,
     train_step_ms: step,
     train_step_ms_each: stepMs,
     train_first_step_ms: steps[0].ms,
     train_losses: steps.map((s) => s.loss),
+    train_flops_per_token: flops,
+    mfu: args.peakTflops ? (tokensPerS * flops) / (args.peakTflops * 1e12) : undefined,
+    dispatches_per_step: gpu() ? perStep : undefined,
+    train_gpu_peak_mb: gpu() ? peak : undefined,
+  };
+}
+
+async function timeDecode(
+  gen: Generator,
+  rows: number[][],
+  label: string,
+  sampling: Partial<SamplingOptions>,
+): Promise<Decode> {
+  let tFirst = 0;
+  let d0 = 0;
+  resetPeak();
+  const s0 = now();
+  const res = await gen.generate(rows, {
+    maxNewTokens: args.newTokens,
+    stopIds: [],
+    sampling,
+    onToken: () => {
+      if (!tFirst) [tFirst, d0] = [now(), dispatches()];
+    },
+  });
+  const decodeMs = now() - tFirst;
+  // The first new token of each row comes from the prefill run; the other n − 1 from one decode run each.
+  const steps = res.ids[0].length - 1;
+  return {
+    batch: rows.length,
+    sampling: label,
     prefill_ms: tFirst - s0,
-    decode_tokens_per_s: (decoded * 1000) / decodeMs,
-    decode_ms_per_token: decodeMs / decoded,
-    first_generation_ms,
-    upload_ms,
-    rss_mb,
+    tokens_per_s: (steps * rows.length * 1000) / decodeMs,
+    ms_per_token: decodeMs / steps,
+    dispatches_per_token: gpu() ? (dispatches() - d0) / steps : undefined,
+    gpu_peak_mb: gpu() ? gpuMemory().peak / MB : undefined,
   };
 }
 
@@ -168,6 +319,7 @@ function benchTorch(): Torch | string {
       ...['--layers', args.layers, '--batch', args.batch, '--seq', args.seq, '--steps', args.steps],
       ...['--new-tokens', args.newTokens, '--prompt', args.prompt, '--threads', args.threads],
       ...['--rank', LORA.rank, '--alpha', LORA.alpha, '--targets', LORA.targets.join(',')],
+      ...['--shape', opt.shape!, ...(opt['no-train'] ? ['--no-train'] : [])],
     ].map(String),
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
@@ -180,7 +332,7 @@ const fmt = (x: unknown) =>
 
 async function main() {
   const w = `${args.layers} layers, batch ${args.batch} × seq ${args.seq}, LoRA r${LORA.rank} α${LORA.alpha} on ${LORA.targets.join('+')}`;
-  console.log(`SmolLM2-135M shape (random weights), ${w}`);
+  console.log(`${shape.name} shape (random weights), ${w}`);
   // Others' work on the box skews both sides (torch's more): the 1-minute load average is printed with it.
   const load = os.loadavg()[0];
   console.log(
@@ -208,19 +360,35 @@ async function main() {
     `\n${'metric'.padEnd(24)}${'ours'.padStart(10)}${'pytorch'.padStart(10)}${'ours/pt'.padStart(10)}`,
   );
   for (const [label, k] of rows) {
-    const a = ours[k] as number;
+    const a = ours[k] as number | undefined;
     const b = ref?.[k] as number | undefined;
+    if (a === undefined) continue;
     const ratio = b ? fmt(a / b) : '-';
     console.log(`${label.padEnd(24)}${fmt(a).padStart(10)}${fmt(b).padStart(10)}${ratio.padStart(10)}`);
   }
+  for (const d of ours.decode)
+    console.log(
+      `decode batch ${d.batch}, ${d.sampling}: ${fmt(d.tokens_per_s)} tokens/s, ${fmt(d.ms_per_token)} ms/step` +
+        (d.dispatches_per_token !== undefined ? `, ${fmt(d.dispatches_per_token)} dispatches/step` : '') +
+        (d.gpu_peak_mb !== undefined ? `, GPU peak ${fmt(d.gpu_peak_mb)} MB` : ''),
+    );
+  if (ours.sample_over_greedy)
+    console.log(`sampled / greedy time per token: ${ours.sample_over_greedy.toFixed(3)}`);
+  if (ours.dispatches_per_step !== undefined)
+    console.log(
+      `train: ${fmt(ours.dispatches_per_step)} dispatches/step, GPU peak ${fmt(ours.train_gpu_peak_mb)} MB` +
+        (ours.mfu !== undefined
+          ? `, MFU ${(100 * ours.mfu).toFixed(1)} % of ${args.peakTflops} TFLOP/s`
+          : ''),
+    );
   console.log(
     `ours: upload ${fmt(ours.upload_ms)} ms, first generation (builds sessions) ${fmt(ours.first_generation_ms)} ms, ` +
-      `steps ${ours.train_step_ms_each.map(fmt).join('/')} ms, rss ${fmt(ours.rss_mb)} MB; wall ${fmt(oursS)} s` +
+      `steps ${(ours.train_step_ms_each ?? []).map(fmt).join('/')} ms, rss ${fmt(ours.rss_mb)} MB; wall ${fmt(oursS)} s` +
       (ref ? `; pytorch ${ref.torch_version}, blas ${ref.blas}, wall ${fmt(torchS)} s` : ''),
   );
   console.log(
     JSON.stringify({
-      model: 'SmolLM2-135M-shape',
+      model: `${shape.name}-shape`,
       ...args,
       lora: LORA,
       cpu: os.cpus()[0]?.model,
@@ -231,7 +399,9 @@ async function main() {
       torch: ref ?? { skipped: torch },
       ratio: ref
         ? {
-            train: ours.train_tokens_per_s / (ref.train_tokens_per_s as number),
+            train: ours.train_tokens_per_s
+              ? ours.train_tokens_per_s / (ref.train_tokens_per_s as number)
+              : null,
             decode: ours.decode_tokens_per_s / (ref.decode_tokens_per_s as number),
           }
         : null,
