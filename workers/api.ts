@@ -1,6 +1,7 @@
 // The engine worker's API: ONE object exposed with comlink (DESIGN §2, §5). The page imports only its
 // type (`EngineApi`); progress comes back through comlink.proxy callbacks, and long calls take a job id
 // that cancel/pause/resume address (an AbortSignal cannot cross the worker boundary).
+import { UserError } from '../src/engine/errors';
 import type { AdapterRecord } from '../src/storage';
 import { importAdapter } from './adapters';
 import { generate, type GenerateRequest, type GenerateResult, type SamplingParams } from './chat';
@@ -22,11 +23,14 @@ import {
 import { importDataset, type ImportResult } from './dataImport';
 import { exportModel, exportRecipe, type ExportFiles, type ExportFormat, type RecipeRequest } from './export';
 import { CancelledError, findJob, runJob } from './jobs';
+import { holdWorkerLock } from './locks';
 import { loadModelInWorker, type LoadProgressEvent, type ModelFacts, type ModelRequest } from './model';
 import type { PickedFile } from './sources';
 import { runTraining, type TrainEvent, type TrainRequest, type TrainResult } from './train';
 
 let facts: ModelFacts | null = null;
+/** Training jobs now in this worker: a model load would pull the weights from under them. */
+let training = 0;
 
 /** Errors after a cancel read as "cancelled", whatever the interrupted step threw. */
 async function cancellable<T>(jobId: string | undefined, fn: Parameters<typeof runJob<T>>[1]): Promise<T> {
@@ -47,12 +51,19 @@ export const api = {
     return describe(rt.info);
   },
 
+  /** Resolves once this worker holds the lock named after it, released only when the worker is gone. */
+  holdLife(): Promise<void> {
+    return holdWorkerLock(self.name);
+  },
+
   /** Loads a base model (replacing the current one); progress ~10×/s. */
   async loadModel(
     req: ModelRequest,
     onProgress: (p: LoadProgressEvent) => void,
     jobId?: string,
   ): Promise<ModelFacts> {
+    if (training > 0)
+      throw new UserError('a run is training: stop it, or wait until it ends, before loading a model');
     // on failure `facts` stays: a refused folder or config leaves the loaded model in place, and a load
     // that failed later has dropped it (currentModel then answers null)
     facts = await cancellable(jobId, (job) => loadModelInWorker(req, onProgress, job));
@@ -77,7 +88,8 @@ export const api = {
   /** Trains a LoRA adapter; resolves when the run ends (done, stopped) and rejects when it fails. */
   train(req: TrainRequest, onEvent: (e: TrainEvent) => void, jobId: string): Promise<TrainResult> {
     getModel();
-    return runJob(jobId, (job) => runTraining(req, onEvent, job));
+    training++;
+    return runJob(jobId, (job) => runTraining(req, onEvent, job)).finally(() => training--);
   },
 
   /** Streams a reply (text deltas) from the base model or base + a library adapter; one call at a time. */

@@ -12,10 +12,11 @@ import { resolveTargets, resolveTrainConfig, type TrainConfig } from '../src/eng
 import { Rng } from '../src/engine/train/rng';
 import { Trainer, type Checkpoint, type StepMetrics } from '../src/engine/train/trainer';
 import * as store from '../src/storage';
-import type { DataRow, RunStatus } from '../src/storage';
+import { StorageFullError, type DataRow, type RunStatus } from '../src/storage';
 import { db, getDeviceModel, getModel, getRuntime } from './context';
 import { encodeContext, toRows } from './data';
 import type { Job } from './jobs';
+import { holdRunLock } from './locks';
 
 export interface TrainRequest {
   name: string;
@@ -30,6 +31,8 @@ export interface TrainRequest {
 }
 
 export type TrainEvent =
+  /** The run's record exists (and this tab holds its lock): sent before the trainer is built. */
+  | { type: 'created'; runId: string }
   | {
       type: 'start';
       runId: string;
@@ -89,147 +92,167 @@ export async function runTraining(
   let run: store.RunRecord;
   let cfg: TrainConfig;
   let initWeights: LoraWeights | undefined;
-  if (req.resumeRunId) {
-    const prev = await store.getRun(d, req.resumeRunId);
-    if (!prev) throw new UserError('that run no longer exists');
-    cfg = resolveTrainConfig(prev.config as Partial<TrainConfig>);
-    resume = (await store.latestCheckpoint(d, prev.id))?.data as Checkpoint | undefined;
-    if (!resume) throw new UserError(`run "${prev.name}" has no checkpoint to resume from`);
-    run = await store.updateRun(d, prev.id, { status: 'running', error: undefined });
-  } else {
-    cfg = resolveTrainConfig(req.config);
-    if (req.initAdapterId) {
-      const files = await store.getAdapterFiles(d, req.initAdapterId);
-      if (!files) throw new UserError('the chosen start adapter is no longer in the library');
-      const a = await readAdapter(memorySource(files, 'library adapter'), m.model.config);
-      initWeights = a.weights;
-      cfg = resolveTrainConfig({
-        ...cfg,
-        rank: a.meta.rank,
-        alpha: a.meta.alpha,
-        targets: a.meta.targets,
-        rslora: a.meta.rslora,
-      });
-    }
-    run = await store.createRun(d, {
-      name: req.name,
-      model: m.label,
-      datasetId: req.datasetId,
-      datasetName: req.datasetName,
-      config: { ...cfg, rows: req.rows.length } as unknown as Record<string, unknown>,
-      totalSteps: 0,
-    });
-  }
-  const runId = run.id;
-  const status = async (s: RunStatus, message?: string) => {
-    await store
-      .updateRun(d, runId, { status: s, ...(message ? { error: message } : {}) })
-      .catch(() => undefined);
-    emit({ type: 'status', runId, status: s, message });
-  };
-
-  let trainer: Trainer | undefined;
+  let release = () => {};
   try {
-    const ex = examplesFor(req, cfg);
-    if (resume && (run.config as { rows?: number }).rows !== req.rows.length) {
-      throw new UserError('the dataset changed since this run was paused; start a new run instead');
-    }
-    const device = await getDeviceModel();
-    trainer = await Trainer.create({
-      runtime,
-      model: m.model,
-      device,
-      config: cfg,
-      train: ex.train,
-      init: initWeights,
-      resume,
-    });
-    const t = trainer;
-    await store.updateRun(d, runId, { totalSteps: t.totalSteps });
-    emit({
-      type: 'start',
-      runId,
-      totalSteps: t.totalSteps,
-      step: t.step,
-      trainRows: ex.train.length,
-      valRows: ex.val.length,
-      truncated: ex.truncated,
-      skipped: ex.skipped,
-    });
-    const meta: AdapterMeta = {
-      rank: cfg.rank,
-      alpha: cfg.alpha,
-      targets: resolveTargets(cfg.targets),
-      rslora: cfg.rslora,
-      dropout: cfg.dropout,
-      baseModel: m.label,
-    };
-    const checkpoint = async () => {
-      await store.saveCheckpoint(d, runId, t.step, await t.checkpoint());
-      emit({ type: 'checkpoint', runId, step: t.step });
-    };
-    const evaluate = async () => {
-      if (!ex.val.length) return undefined;
-      const { loss } = await t.evaluate(ex.val);
-      await store.appendMetrics(d, runId, [{ runId, step: t.step, kind: 'val', loss, time: Date.now() }]);
-      emit({ type: 'val', runId, step: t.step, loss });
-      return loss;
-    };
-    const evalEvery = cfg.evalEvery || t.totalSteps;
-    let lastVal: number | undefined;
-    let lastLoss: number | undefined;
-    while (t.step < t.totalSteps && !job.cancelled) {
-      if (job.isPaused) {
-        await checkpoint();
-        await status('paused');
-        await job.gate().catch(() => undefined);
-        if (job.cancelled) break;
-        await status('running');
-      }
-      const mt = await t.trainStep();
-      if (!Number.isFinite(mt.loss))
-        throw new UserError(`the loss became ${mt.loss} at step ${mt.step}; try a lower learning rate`);
-      lastLoss = mt.loss;
-      await store.appendMetrics(d, runId, [{ ...mt, runId, kind: 'train', time: Date.now() }]);
-      emit({ type: 'step', runId, metrics: mt });
-      if (ex.val.length && (mt.step % evalEvery === 0 || mt.step === t.totalSteps))
-        lastVal = await evaluate();
-      if (cfg.checkpointEvery > 0 && mt.step % cfg.checkpointEvery === 0) await checkpoint();
-    }
-    // Stopped early or finished: keep a checkpoint (resumable) and the adapter as trained so far.
-    if (t.step > 0) {
-      if (job.cancelled && ex.val.length) lastVal = await evaluate();
-      await checkpoint();
-      const files = writeAdapter(m.model.config, { meta, weights: await t.adapter() });
-      const adapter = await store.saveAdapter(
-        d,
-        {
-          name: `${req.name || run.name}${job.cancelled ? ` (stopped at ${t.step})` : ''}`,
-          baseModel: m.label,
-          rank: meta.rank,
-          alpha: meta.alpha,
-          targets: meta.targets,
-          datasetName: req.datasetName,
-          steps: t.step,
-          finalLoss: lastLoss,
-          finalValLoss: lastVal,
-          runId,
-          origin: 'trained',
-        },
-        files,
-      );
-      await store.updateRun(d, runId, { adapterId: adapter.id });
-      emit({ type: 'adapter', runId, adapterId: adapter.id });
-      const final: RunStatus = job.cancelled ? 'stopped' : 'done';
-      await status(final);
-      return { runId, status: final, adapterId: adapter.id };
-    }
-    await status('stopped');
-    return { runId, status: 'stopped' };
-  } catch (e) {
-    await status('failed', e instanceof Error ? e.message : String(e));
-    throw e;
+    return await trainRun();
   } finally {
-    await trainer?.dispose().catch(() => undefined);
+    release();
+  }
+  async function trainRun(): Promise<TrainResult> {
+    if (req.resumeRunId) {
+      const prev = await store.getRun(d, req.resumeRunId);
+      if (!prev) throw new UserError('that run no longer exists');
+      cfg = resolveTrainConfig(prev.config as Partial<TrainConfig>);
+      const ckpt = await store.latestCheckpoint(d, prev.id);
+      resume = ckpt?.data as Checkpoint | undefined;
+      if (!ckpt || !resume) throw new UserError(`run "${prev.name}" has no checkpoint to resume from`);
+      release = await holdRunLock(prev.id, prev.name);
+      await store.rewindRun(d, prev.id, ckpt.step);
+      run = await store.updateRun(d, prev.id, { status: 'running', error: undefined });
+    } else {
+      cfg = resolveTrainConfig(req.config);
+      if (req.initAdapterId) {
+        const files = await store.getAdapterFiles(d, req.initAdapterId);
+        if (!files) throw new UserError('the chosen start adapter is no longer in the library');
+        const a = await readAdapter(memorySource(files, 'library adapter'), m.model.config);
+        initWeights = a.weights;
+        cfg = resolveTrainConfig({
+          ...cfg,
+          rank: a.meta.rank,
+          alpha: a.meta.alpha,
+          targets: a.meta.targets,
+          rslora: a.meta.rslora,
+        });
+      }
+      run = await store.createRun(d, {
+        name: req.name,
+        model: m.label,
+        datasetId: req.datasetId,
+        datasetName: req.datasetName,
+        config: { ...cfg, rows: req.rows.length } as unknown as Record<string, unknown>,
+        totalSteps: 0,
+      });
+      release = await holdRunLock(run.id, run.name);
+    }
+    const runId = run.id;
+    emit({ type: 'created', runId });
+    const status = async (s: RunStatus, message?: string) => {
+      await store
+        .updateRun(d, runId, { status: s, ...(message ? { error: message } : {}) })
+        .catch(() => undefined);
+      emit({ type: 'status', runId, status: s, message });
+    };
+
+    let trainer: Trainer | undefined;
+    try {
+      const ex = examplesFor(req, cfg);
+      if (resume && (run.config as { rows?: number }).rows !== req.rows.length) {
+        throw new UserError('the dataset changed since this run was paused; start a new run instead');
+      }
+      const device = await getDeviceModel();
+      trainer = await Trainer.create({
+        runtime,
+        model: m.model,
+        device,
+        config: cfg,
+        train: ex.train,
+        init: initWeights,
+        resume,
+      });
+      const t = trainer;
+      await store.updateRun(d, runId, { totalSteps: t.totalSteps });
+      emit({
+        type: 'start',
+        runId,
+        totalSteps: t.totalSteps,
+        step: t.step,
+        trainRows: ex.train.length,
+        valRows: ex.val.length,
+        truncated: ex.truncated,
+        skipped: ex.skipped,
+      });
+      const meta: AdapterMeta = {
+        rank: cfg.rank,
+        alpha: cfg.alpha,
+        targets: resolveTargets(cfg.targets),
+        rslora: cfg.rslora,
+        dropout: cfg.dropout,
+        baseModel: m.label,
+      };
+      const checkpoint = async () => {
+        await store.saveCheckpoint(d, runId, t.step, await t.checkpoint());
+        emit({ type: 'checkpoint', runId, step: t.step });
+      };
+      const evaluate = async () => {
+        if (!ex.val.length) return undefined;
+        const { loss } = await t.evaluate(ex.val);
+        await store.appendMetrics(d, runId, [{ runId, step: t.step, kind: 'val', loss, time: Date.now() }]);
+        emit({ type: 'val', runId, step: t.step, loss });
+        return loss;
+      };
+      const evalEvery = cfg.evalEvery || t.totalSteps;
+      let lastVal: number | undefined;
+      let lastLoss: number | undefined;
+      while (t.step < t.totalSteps && !job.cancelled) {
+        if (job.isPaused) {
+          await checkpoint();
+          await status('paused');
+          await job.gate().catch(() => undefined);
+          if (job.cancelled) break;
+          await status('running');
+        }
+        const mt = await t.trainStep();
+        if (!Number.isFinite(mt.loss))
+          throw new UserError(`the loss became ${mt.loss} at step ${mt.step}; try a lower learning rate`);
+        lastLoss = mt.loss;
+        await store.appendMetrics(d, runId, [{ ...mt, runId, kind: 'train', time: Date.now() }]);
+        emit({ type: 'step', runId, metrics: mt });
+        if (ex.val.length && (mt.step % evalEvery === 0 || mt.step === t.totalSteps))
+          lastVal = await evaluate();
+        if (cfg.checkpointEvery > 0 && mt.step % cfg.checkpointEvery === 0) await checkpoint();
+      }
+      // Stopped early or finished: keep a checkpoint (resumable) and the adapter as trained so far.
+      if (t.step > 0) {
+        if (job.cancelled && ex.val.length) lastVal = await evaluate();
+        await checkpoint();
+        const files = writeAdapter(m.model.config, { meta, weights: await t.adapter() });
+        const adapter = await store.saveAdapter(
+          d,
+          {
+            name: `${req.name || run.name}${job.cancelled ? ` (stopped at ${t.step})` : ''}`,
+            baseModel: m.label,
+            rank: meta.rank,
+            alpha: meta.alpha,
+            targets: meta.targets,
+            datasetName: req.datasetName,
+            steps: t.step,
+            finalLoss: lastLoss,
+            finalValLoss: lastVal,
+            runId,
+            origin: 'trained',
+          },
+          files,
+        );
+        await store.updateRun(d, runId, { adapterId: adapter.id });
+        emit({ type: 'adapter', runId, adapterId: adapter.id });
+        const final: RunStatus = job.cancelled ? 'stopped' : 'done';
+        await status(final);
+        return { runId, status: final, adapterId: adapter.id };
+      }
+      await status('stopped');
+      return { runId, status: 'stopped' };
+    } catch (e) {
+      if (e instanceof StorageFullError) {
+        // the failed write left everything before it in place: the run keeps its last good checkpoint
+        const kept = (await store.getRun(d, runId).catch(() => undefined))?.checkpointStep;
+        const message = `${e.message} The run is paused${kept ? ` at its checkpoint of step ${kept}` : ''}: resume it from the run history once there is space.`;
+        await status('paused', message);
+        return { runId, status: 'paused' };
+      }
+      await status('failed', e instanceof Error ? e.message : String(e));
+      throw e;
+    } finally {
+      await trainer?.dispose().catch(() => undefined);
+    }
   }
 }

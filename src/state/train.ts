@@ -7,7 +7,9 @@ import type { StudioState } from './store';
 
 export interface LiveRun {
   runId: string | null;
+  /** The worker job training it; '' for a past run shown read-only, or once the job has ended. */
   jobId: string;
+  datasetId: string | null;
   name: string;
   status: RunStatus | 'starting';
   totalSteps: number;
@@ -26,24 +28,43 @@ export interface LiveRun {
 
 export interface TrainSlice {
   trainForm: TrainConfig;
+  /** Form fields whose typed text is not a valid value (label → message): Start waits for them. */
+  formErrors: Record<string, string>;
   run: LiveRun | null;
   runs: RunRecord[];
+  /** Ids of runs that another tab of the studio owns (running or paused there). */
+  runsElsewhere: string[];
   setTrainForm(patch: Partial<TrainConfig>): void;
+  setFormError(field: string, error: string | null): void;
   resetTrainForm(): void;
   setRun(run: LiveRun | null): void;
   patchRun(patch: Partial<LiveRun>): void;
   addStep(m: StepMetrics): void;
-  setRuns(runs: RunRecord[]): void;
+  setRuns(runs: RunRecord[], elsewhere?: string[]): void;
 }
+
+/** The run this tab is training (or has paused): its job is alive in this tab's worker. */
+export const liveRun = (s: Pick<TrainSlice, 'run'>): LiveRun | null =>
+  s.run && s.run.jobId !== '' && ['starting', 'running', 'paused'].includes(s.run.status) ? s.run : null;
 
 export const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) => ({
   trainForm: { ...defaultTrainConfig },
+  formErrors: {},
   run: null,
   runs: [],
+  runsElsewhere: [],
   setTrainForm: (patch) => set((s) => ({ trainForm: { ...s.trainForm, ...patch } })),
-  resetTrainForm: () => set({ trainForm: { ...defaultTrainConfig } }),
+  setFormError: (field, error) =>
+    set((s) => {
+      if ((s.formErrors[field] ?? null) === error) return {};
+      const next = { ...s.formErrors };
+      if (error === null) delete next[field];
+      else next[field] = error;
+      return { formErrors: next };
+    }),
+  resetTrainForm: () => set({ trainForm: { ...defaultTrainConfig }, formErrors: {} }),
   setRun: (run) => set({ run }),
   patchRun: (patch) => set((s) => (s.run ? { run: { ...s.run, ...patch } } : {})),
   addStep: (m) => set((s) => (s.run ? { run: { ...s.run, metrics: [...s.run.metrics, m] } } : {})),
-  setRuns: (runs) => set({ runs }),
+  setRuns: (runs, elsewhere) => set(elsewhere ? { runs, runsElsewhere: elsewhere } : { runs }),
 });

@@ -39,6 +39,8 @@ export interface RunRecord {
   lastValLoss?: number;
   /** Pointer to the run's last good checkpoint; switched only after the new one is stored. */
   checkpointId?: string;
+  /** Step of that checkpoint: what a resume keeps. */
+  checkpointStep?: number;
   adapterId?: string;
   error?: string;
   startedAt: number;

@@ -6,3 +6,4 @@ export * from './adapters';
 export * from './modelCache';
 export * from './settings';
 export * from './quota';
+export * from './backup';

@@ -83,7 +83,7 @@ export async function saveCheckpoint(
     if (!run) throw new Error(`run ${runId} not found`);
     await tx.objectStore('checkpoints').add(rec);
     const old = run.checkpointId;
-    await runs.put({ ...run, checkpointId: rec.id, updatedAt: stamp() });
+    await runs.put({ ...run, checkpointId: rec.id, checkpointStep: step, updatedAt: stamp() });
     if (old) await tx.objectStore('checkpoints').delete(old);
   });
   return rec;
@@ -106,17 +106,58 @@ export async function deleteRun(db: DB, runId: string): Promise<void> {
   });
 }
 
-/** At start-up, runs left 'running' or 'paused' by a closed page become 'interrupted' (resumable). */
-export async function markInterruptedRuns(db: DB): Promise<number> {
+/** The Web Lock a tab's engine holds while it owns a run (running or paused there). */
+export const runLockName = (runId: string) => `lora-studio-run:${runId}`;
+
+/** A run that is running or paused in some tab, as opposed to finished, failed or left behind. */
+export const isLiveStatus = (s: RunRecord['status']) => s === 'running' || s === 'paused';
+
+/**
+ * Runs left 'running' or 'paused' whose owner is gone (a closed or crashed tab) become 'interrupted'
+ * (resumable from their last checkpoint); runs that `owned` says another tab still holds are left alone.
+ */
+export async function markInterruptedRuns(
+  db: DB,
+  owned: (runId: string) => boolean = () => false,
+  error?: string,
+): Promise<number> {
   return write(db, ['runs'], 'run status', async (tx) => {
     const store = tx.objectStore('runs');
     let n = 0;
     for (const run of await store.getAll()) {
-      if (run.status === 'running' || run.status === 'paused') {
-        await store.put({ ...run, status: 'interrupted', updatedAt: stamp() });
+      if (isLiveStatus(run.status) && !owned(run.id)) {
+        await store.put({ ...run, status: 'interrupted', ...(error ? { error } : {}), updatedAt: stamp() });
         n++;
       }
     }
     return n;
+  });
+}
+
+/** Marks one run 'interrupted' if it is still running or paused (its owner is gone); says whether it did. */
+export async function interruptRun(db: DB, runId: string, error?: string): Promise<boolean> {
+  return write(db, ['runs'], 'run status', async (tx) => {
+    const store = tx.objectStore('runs');
+    const run = await store.get(runId);
+    if (!run || !isLiveStatus(run.status)) return false;
+    await store.put({ ...run, status: 'interrupted', ...(error ? { error } : {}), updatedAt: stamp() });
+    return true;
+  });
+}
+
+/**
+ * Before a run continues from its checkpoint: the metrics of steps after it are dropped (they will be
+ * trained again) and the run's step is the checkpoint's, so the history and the progress agree.
+ */
+export async function rewindRun(db: DB, runId: string, step: number): Promise<RunRecord> {
+  return write(db, ['runs', 'metrics'], 'run status', async (tx) => {
+    const ms = tx.objectStore('metrics');
+    for (const key of await ms.index('runId').getAllKeys(runId)) if (key[2] > step) await ms.delete(key);
+    const runs = tx.objectStore('runs');
+    const run = await runs.get(runId);
+    if (!run) throw new Error(`run ${runId} not found`);
+    const next = { ...run, step, updatedAt: stamp() };
+    await runs.put(next);
+    return next;
   });
 }

@@ -2,6 +2,7 @@
 // model-provided is rendered as React text children (escaped), never as HTML.
 import { useId, type ReactNode } from 'react';
 import { useStudio } from '../state/store';
+import { NumberInput } from './NumberInput';
 
 export function ProgressBar(props: { value: number; max: number; label: string; detail?: string }) {
   const pct = props.max > 0 ? Math.min(100, (100 * props.value) / props.max) : 0;
@@ -67,7 +68,7 @@ export function Field(props: {
   );
 }
 
-/** A labelled number input; an empty box reads as 0. */
+/** A labelled number input: parsed when committed (blur, Enter); invalid text stays, marked invalid. */
 export function NumberField(props: {
   label: string;
   help?: string;
@@ -75,20 +76,19 @@ export function NumberField(props: {
   onChange: (v: number) => void;
   min?: number;
   max?: number;
-  step?: number;
+  integer?: boolean;
+  onValidity?: (error: string | null) => void;
 }) {
   return (
     <Field label={props.label} help={props.help}>
       {(id, d) => (
-        <input
+        <NumberInput
           id={id}
-          aria-describedby={d}
-          type="number"
-          min={props.min}
-          max={props.max}
-          step={props.step}
+          describedBy={d}
+          rule={{ min: props.min, max: props.max, integer: props.integer }}
           value={props.value}
-          onChange={(e) => props.onChange(e.target.value === '' ? 0 : Number(e.target.value))}
+          onCommit={props.onChange}
+          onValidity={props.onValidity}
         />
       )}
     </Field>

@@ -1,9 +1,12 @@
 // Start-up and shared helpers for the page's actions: open storage, restore settings, datasets, runs and
-// adapters, ask for persistent storage, and start the engine worker's runtime.
+// adapters, ask for persistent storage, and start the engine worker's runtime. Also what outlives a tab's
+// engine: runs owned by another tab (Web Locks), a worker that died, and leaving the page mid-run.
 import { defaultTrainConfig } from '../../engine/train/config';
 import * as storage from '../../storage';
 import { useStudio } from '../../state/store';
-import { engine, errorText, isCancelled } from '../engine';
+import { liveRun } from '../../state/train';
+import { engine, errorText, isCancelled, onEngineLost } from '../engine';
+import { interruptLiveRun } from './train';
 
 export const db = () => storage.openStudioDB();
 const st = () => useStudio.getState();
@@ -27,8 +30,50 @@ export async function refreshStorage() {
   st().setAdapters(adapters);
 }
 
+/** Ids of runs whose lock some engine holds (this tab's or another's). */
+async function heldRunIds(): Promise<Set<string>> {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return new Set();
+  const prefix = storage.runLockName('');
+  const held = (await locks.query()).held ?? [];
+  return new Set(
+    held
+      .map((l) => l.name ?? '')
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => n.slice(prefix.length)),
+  );
+}
+
+const watched = new Set<string>();
+let poll: ReturnType<typeof setTimeout> | undefined;
+
+/** Waits for the owner of a run in another tab to go; then the run is interrupted (if it still ran). */
+function watchOwner(runId: string) {
+  const locks = globalThis.navigator?.locks;
+  if (!locks || watched.has(runId)) return;
+  watched.add(runId);
+  void locks
+    .request(storage.runLockName(runId), async () => {
+      await storage.interruptRun(await db(), runId, 'the tab that was training it was closed');
+    })
+    .catch(() => undefined)
+    .finally(() => {
+      watched.delete(runId);
+      void refreshRuns();
+    });
+}
+
+/** Reloads the run history, and which runs another tab owns (followed while there are any). */
 export async function refreshRuns() {
-  st().setRuns(await storage.listRuns(await db()));
+  const [runs, held] = await Promise.all([storage.listRuns(await db()), heldRunIds()]);
+  const mine = st().run?.jobId ? st().run?.runId : null;
+  const elsewhere = runs
+    .filter((r) => held.has(r.id) && r.id !== mine && storage.isLiveStatus(r.status))
+    .map((r) => r.id);
+  st().setRuns(runs, elsewhere);
+  for (const id of elsewhere) watchOwner(id);
+  clearTimeout(poll);
+  if (elsewhere.length) poll = setTimeout(() => void refreshRuns(), 3000);
 }
 
 export async function saveSettings(patch: Partial<storage.Settings>) {
@@ -69,7 +114,9 @@ export async function startup() {
     await storage.requestPersistence();
     st().setSettings(await storage.loadSettings(d));
     restoreTrainForm();
-    await storage.markInterruptedRuns(d);
+    // runs another tab still owns stay as they are; the others' tabs were closed mid-run
+    const held = await heldRunIds();
+    await storage.markInterruptedRuns(d, (id) => held.has(id));
     const datasets = await storage.listDatasets(d);
     st().setDatasets(datasets);
     const active = st().settings.activeDatasetId;
@@ -78,6 +125,21 @@ export async function startup() {
   } catch (e) {
     report(e, 'could not open browser storage');
   }
+  onEngineLost(() => void engineLost());
+  addEventListener('beforeunload', (e) => {
+    if (!liveRun(st())) return;
+    e.preventDefault(); // the browser asks whether to leave: the run would stop here
+  });
+  await initDevice();
+}
+
+/** The engine worker died: say so, mark the live run interrupted and start a new engine. */
+async function engineLost() {
+  const why = 'the engine stopped (the browser may have run out of memory)';
+  st().setDevice(null);
+  st().finishModelLoad(null, `${why}: load the model again`);
+  const runMessage = await interruptLiveRun(why);
+  st().notify('error', runMessage ?? `${why}; a new one was started: load the model again`);
   await initDevice();
 }
 

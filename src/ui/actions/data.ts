@@ -4,6 +4,7 @@
 import * as storage from '../../storage';
 import type { DataRow, DatasetRecord } from '../../storage';
 import { useStudio } from '../../state/store';
+import { liveRun } from '../../state/train';
 import { engine, errorText } from '../engine';
 import { db, download, report, saveSettings } from './app';
 
@@ -82,6 +83,12 @@ export async function flushDatasets() {
 }
 
 export async function removeDataset(id: string) {
+  const live = liveRun(st());
+  if (live && live.datasetId === id)
+    return st().notify(
+      'error',
+      `the dataset cannot be deleted while run "${live.name}" trains on it: stop the run first`,
+    );
   clearTimeout(pending.get(id));
   pending.delete(id);
   try {

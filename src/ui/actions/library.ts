@@ -7,6 +7,7 @@ import type { AdapterRecord } from '../../storage';
 import { useStudio } from '../../state/store';
 import { engine } from '../engine';
 import { db, download, refreshStorage, report } from './app';
+import { busyReason } from './train';
 
 const st = () => useStudio.getState();
 
@@ -32,6 +33,8 @@ export async function deleteAdapter(a: AdapterRecord) {
 }
 
 export async function importAdapter(files: PickedFile[], name: string) {
+  const busy = busyReason(`adapter "${name}" cannot be imported`);
+  if (busy) return st().notify('error', busy);
   try {
     const rec = await engine().importAdapter(files, name);
     st().notify('info', `imported adapter "${rec.name}" (rank ${rec.rank}, ${rec.targets.join(', ')})`);

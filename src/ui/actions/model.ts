@@ -4,10 +4,14 @@ import { useStudio } from '../../state/store';
 import { cb, engine, errorText, isCancelled, newJobId } from '../engine';
 import { refreshStorage } from './app';
 import { refreshPreview } from './data';
+import { busyReason } from './train';
 
 const st = () => useStudio.getState();
 
 export async function loadModel(req: ModelRequest, what: string) {
+  // the run's weights would be pulled from under it ("input … is missing")
+  const busy = busyReason(`${what} cannot be loaded`);
+  if (busy) return st().notify('error', busy);
   const prev = st().modelJobId;
   if (prev) await engine().cancel(prev);
   const jobId = newJobId('model');

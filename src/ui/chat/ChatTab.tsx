@@ -75,6 +75,7 @@ function Settings() {
           label="Max new tokens"
           min={1}
           max={4096}
+          integer
           value={s.sampling.maxNewTokens}
           onChange={(v) => s.setSampling({ maxNewTokens: v })}
         />
@@ -83,7 +84,6 @@ function Settings() {
           help="0 = greedy"
           min={0}
           max={2}
-          step={0.05}
           value={s.sampling.temperature}
           onChange={(v) => s.setSampling({ temperature: v })}
         />
@@ -91,7 +91,6 @@ function Settings() {
           label="Top-p"
           min={0}
           max={1}
-          step={0.05}
           value={s.sampling.topP}
           onChange={(v) => s.setSampling({ topP: v })}
         />
@@ -99,14 +98,14 @@ function Settings() {
           label="Top-k"
           help="0 = off"
           min={0}
-          step={1}
+          integer
           value={s.sampling.topK}
           onChange={(v) => s.setSampling({ topK: v })}
         />
         <NumberField
           label="Seed"
           min={0}
-          step={1}
+          integer
           value={s.sampling.seed}
           onChange={(v) => s.setSampling({ seed: v })}
         />

@@ -11,6 +11,7 @@ import {
   selectDataset,
   updateDataset,
 } from '../actions/data';
+import { NumberInput } from '../NumberInput';
 import { Card, Empty, Field } from '../common';
 import { DataStats } from './DataStats';
 import { DataTable } from './DataTable';
@@ -170,20 +171,13 @@ export function DataTab() {
                 help="Fraction of rows held out to measure validation loss (0 = none)."
               >
                 {(id, d) => (
-                  <input
+                  <NumberInput
                     id={id}
-                    aria-describedby={d}
+                    describedBy={d}
                     className="short"
-                    type="number"
-                    min={0}
-                    max={0.9}
-                    step={0.05}
+                    rule={{ min: 0, max: 0.9 }}
                     value={ds.valSplit}
-                    onChange={(e) =>
-                      updateDataset(ds.id, {
-                        valSplit: Math.min(0.9, Math.max(0, Number(e.target.value) || 0)),
-                      })
-                    }
+                    onCommit={(valSplit) => updateDataset(ds.id, { valSplit })}
                   />
                 )}
               </Field>

@@ -1,21 +1,29 @@
 // Past runs from IndexedDB: status, steps, losses, date; show curves, resume from the last checkpoint, delete.
+// An interrupted or paused run shows the step of its last checkpoint (what a resume keeps); a run that
+// another tab owns shows as running there; deleting this tab's live run asks to stop it first.
 import { useState } from 'react';
 import type { RunRecord } from '../../storage/db';
 import { useStudio } from '../../state/store';
-import { deleteRun, resumeRun, showRun } from '../actions/train';
+import { liveRun } from '../../state/train';
+import { deleteRun, resumeRun, showRun, stopAndDeleteRun } from '../actions/train';
 import { Empty, TableHead } from '../common';
 import { date, loss } from '../format';
 
 export function RunHistory({ busy }: { busy: boolean }) {
   const runs = useStudio((s) => s.runs);
   const modelLabel = useStudio((s) => s.modelFacts?.label);
+  const elsewhere = useStudio((s) => s.runsElsewhere);
+  const liveId = useStudio((s) => liveRun(s)?.runId);
   const [confirm, setConfirm] = useState<string | null>(null);
   if (runs.length === 0) return <Empty>No runs yet.</Empty>;
+  const kept = (r: RunRecord) =>
+    r.status === 'interrupted' || r.status === 'paused' ? (r.checkpointStep ?? r.step) : r.step;
   const canResume = (r: RunRecord) =>
     !busy &&
+    !elsewhere.includes(r.id) &&
     !!r.checkpointId &&
     ['interrupted', 'paused', 'stopped', 'failed'].includes(r.status) &&
-    r.step < r.totalSteps;
+    (kept(r) < r.totalSteps || !r.adapterId);
   return (
     <div className="table-wrap">
       <table className="runs-table" aria-label="Run history">
@@ -31,9 +39,10 @@ export function RunHistory({ busy }: { busy: boolean }) {
                 <span className={`status-pill ${r.status}`} title={r.error}>
                   {r.status}
                 </span>
+                {elsewhere.includes(r.id) && <div className="muted small">in another tab</div>}
               </td>
               <td className="num">
-                {r.step} / {r.totalSteps || '?'}
+                {kept(r)} / {r.totalSteps || '?'}
               </td>
               <td className="num">{loss(r.lastLoss)}</td>
               <td className="num">{loss(r.lastValLoss)}</td>
@@ -62,20 +71,32 @@ export function RunHistory({ busy }: { busy: boolean }) {
                   </button>
                 )}
                 {confirm === r.id ? (
-                  <button
-                    className="small danger"
-                    onClick={() => {
-                      setConfirm(null);
-                      void deleteRun(r);
-                    }}
-                  >
-                    Confirm
-                  </button>
+                  <>
+                    {r.id === liveId && <span className="small">The run is training.</span>}
+                    <button
+                      className="small danger"
+                      aria-label={
+                        r.id === liveId ? `Stop and delete run ${r.name}` : `Confirm deleting ${r.name}`
+                      }
+                      onClick={() => {
+                        setConfirm(null);
+                        void (r.id === liveId ? stopAndDeleteRun(r) : deleteRun(r));
+                      }}
+                    >
+                      {r.id === liveId ? 'Stop and delete' : 'Confirm'}
+                    </button>
+                    <button className="small ghost" onClick={() => setConfirm(null)}>
+                      Cancel
+                    </button>
+                  </>
                 ) : (
                   <button
                     className="small ghost"
                     aria-label={`Delete run ${r.name}`}
-                    disabled={busy && r.status === 'running'}
+                    disabled={elsewhere.includes(r.id)}
+                    title={
+                      elsewhere.includes(r.id) ? 'running in another tab: stop it there first' : undefined
+                    }
                     onClick={() => setConfirm(r.id)}
                   >
                     Delete

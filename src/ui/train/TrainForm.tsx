@@ -1,9 +1,11 @@
 // The Train form, generated from TrainConfig's field list (help.ts): every field has its label, control,
-// default and one-line help. Numbers are validated by resolveTrainConfig before a run starts.
-import { useId } from 'react';
+// default and one-line help. Number boxes keep what is typed and parse it on commit (NumberInput); a box
+// holding invalid text is listed in the store's formErrors, and resolveTrainConfig checks the rest.
+import { useCallback, useId, useState } from 'react';
 import { ALL_LINEAR, defaultTrainConfig, type TrainConfig } from '../../engine/train/config';
 import { useStudio } from '../../state/store';
 import { Field } from '../common';
+import { NumberInput } from '../NumberInput';
 import { trainConfigHelp, trainFormGroups, type FieldSpec } from './help';
 import { schedulePreview } from '../actions/data';
 import { saveTrainForm } from '../actions/app';
@@ -21,6 +23,11 @@ function Control({
 }) {
   const form = useStudio((s) => s.trainForm);
   const setForm = useStudio((s) => s.setTrainForm);
+  const setFormError = useStudio((s) => s.setFormError);
+  const onValidity = useCallback(
+    (error: string | null) => setFormError(spec.label, error),
+    [setFormError, spec.label],
+  );
   const valSplit = useStudio((s) => s.datasets.find((d) => d.id === s.activeDatasetId)?.valSplit);
   const k = spec.key;
   const set = (patch: Partial<TrainConfig>) => {
@@ -33,18 +40,14 @@ function Control({
     case 'int':
     case 'float':
       return (
-        <input
+        <NumberInput
           id={id}
-          aria-describedby={describedBy}
-          type="number"
+          describedBy={describedBy}
           disabled={disabled}
-          min={c.min}
-          max={c.max}
-          step={c.kind === 'int' ? 1 : c.step}
-          value={String(form[k])}
-          onChange={(e) =>
-            set({ [k]: e.target.value === '' ? 0 : Number(e.target.value) } as Partial<TrainConfig>)
-          }
+          rule={{ min: c.min, max: c.max, integer: c.kind === 'int' }}
+          value={form[k] as number}
+          onCommit={(v) => set({ [k]: v } as Partial<TrainConfig>)}
+          onValidity={onValidity}
         />
       );
     case 'bool':
@@ -132,9 +135,13 @@ function BoolField({ spec, help, disabled }: { spec: FieldSpec; help: string; di
 
 export function TrainForm({ disabled }: { disabled: boolean }) {
   const form = useStudio((s) => s.trainForm);
+  const invalid = useStudio((s) => Object.keys(s.formErrors).length > 0);
   const resetForm = useStudio((s) => s.resetTrainForm);
+  // a reset also drops text typed but not valid: the fields are drawn anew
+  const [epoch, setEpoch] = useState(0);
   const reset = () => {
     resetForm();
+    setEpoch((e) => e + 1);
     saveTrainForm();
   };
   const changed = (Object.keys(defaultTrainConfig) as (keyof TrainConfig)[]).filter(
@@ -143,7 +150,7 @@ export function TrainForm({ disabled }: { disabled: boolean }) {
   return (
     <div className="train-form">
       {trainFormGroups.map((g) => (
-        <fieldset key={g.title} disabled={disabled}>
+        <fieldset key={`${g.title}-${epoch}`} disabled={disabled}>
           <legend>{g.title}</legend>
           <div className="form-grid">
             {g.fields.map((f) => {
@@ -160,7 +167,11 @@ export function TrainForm({ disabled }: { disabled: boolean }) {
         </fieldset>
       ))}
       <div className="inline">
-        <button className="ghost small" disabled={disabled || changed.length === 0} onClick={reset}>
+        <button
+          className="ghost small"
+          disabled={disabled || (changed.length === 0 && !invalid)}
+          onClick={reset}
+        >
           Reset to defaults
         </button>
         {changed.length > 0 && <span className="muted small">changed: {changed.join(', ')}</span>}

@@ -3,7 +3,8 @@
 import { useState } from 'react';
 import { resolveTrainConfig } from '../../engine/train/config';
 import { useStudio } from '../../state/store';
-import { continueRun, pauseRun, startTraining, stopRun } from '../actions/train';
+import { liveRun } from '../../state/train';
+import { continueRun, pauseRun, startTraining, stopRun, trainingNow } from '../actions/train';
 import { Card, Field, ProgressBar, Stat } from '../common';
 import { bytes, count, duration, flops, loss } from '../format';
 import { errorText } from '../engine';
@@ -59,25 +60,36 @@ function Estimate() {
 }
 
 function Controls() {
-  const run = useStudio((s) => s.run);
+  const live = useStudio(liveRun);
   const form = useStudio((s) => s.trainForm);
+  const formErrors = useStudio((s) => s.formErrors);
   const ready = useStudio((s) => s.modelStatus === 'ready');
   const ds = useStudio((s) => s.datasets.find((d) => d.id === s.activeDatasetId));
   const adapters = useStudio((s) => s.adapters);
   const [name, setName] = useState('');
   const [init, setInit] = useState('');
-  const active = !!run && ['starting', 'running', 'paused'].includes(run.status);
+  const active = live !== null;
   let invalid: string | null = null;
-  try {
-    resolveTrainConfig({ ...form, valSplit: ds?.valSplit ?? 0 });
-  } catch (e) {
-    invalid = errorText(e);
-  }
+  const bad = Object.entries(formErrors);
+  if (bad.length) invalid = `Fix ${bad.map(([k, v]) => `${k}: ${v}`).join('; ')}.`;
+  else
+    try {
+      resolveTrainConfig({ ...form, valSplit: ds?.valSplit ?? 0 });
+    } catch (e) {
+      invalid = errorText(e);
+    }
   const why = !ready
     ? 'Load a model first (Model tab).'
     : !ds
       ? 'Create or import a dataset first (Data tab).'
       : invalid;
+  const start = () => {
+    if (trainingNow()) return; // a second click of the same instant
+    void startTraining({
+      name: name.trim() || `${ds!.name} r${form.rank}`,
+      initAdapterId: init || undefined,
+    });
+  };
   return (
     <div className="controls">
       <Field label="Run name">
@@ -112,27 +124,17 @@ function Controls() {
           </select>
         )}
       </Field>
+      {/* Start keeps its place while a run trains (disabled), so a double click never lands on Pause */}
       <div className="button-row">
-        {!active && (
-          <button
-            className="primary"
-            disabled={!!why}
-            onClick={() =>
-              void startTraining({
-                name: name.trim() || `${ds!.name} r${form.rank}`,
-                initAdapterId: init || undefined,
-              })
-            }
-          >
-            Start training
-          </button>
-        )}
-        {active && run.status !== 'paused' && (
-          <button onClick={pauseRun} disabled={run.status === 'starting'}>
+        <button className="primary" disabled={!!why || active} onClick={start}>
+          Start training
+        </button>
+        {active && live.status !== 'paused' && (
+          <button onClick={pauseRun} disabled={live.status === 'starting'}>
             Pause
           </button>
         )}
-        {active && run.status === 'paused' && (
+        {active && live.status === 'paused' && (
           <button className="primary" onClick={continueRun}>
             Resume
           </button>
@@ -172,7 +174,7 @@ function Progress() {
         )}
       </div>
       <ProgressBar label="Training progress" value={step} max={run.totalSteps} detail={detail} />
-      {run.message && run.status === 'failed' && (
+      {run.message && ['failed', 'interrupted', 'paused'].includes(run.status) && (
         <div className="error-box" role="alert">
           {run.message}
         </div>
@@ -186,7 +188,7 @@ function Progress() {
 
 export function TrainTab() {
   const run = useStudio((s) => s.run);
-  const active = !!run && ['starting', 'running', 'paused'].includes(run.status);
+  const active = useStudio(liveRun) !== null;
   return (
     <div className="grid train-grid">
       <div className="stack">
