@@ -1,7 +1,10 @@
 // A local stand-in for the Hugging Face Hub's file URLs, for end-to-end tests with no network:
 // `/{owner}/{name}/resolve/{revision}/{path}` (GET and HEAD, Content-Length, ETag, 404s with the Hub's
 // X-Error-Code), gated repos that answer 401 without a valid token, CORS for the studio's origin, and a
-// request log. Run: `tsx e2e/hub-server.ts --port 4174 [--root DIR] [--repo owner/name=DIR] [--gated owner/name=DIR] [--token T]`.
+// request log. As the real Hub does, weight files are redirected (302, X-Linked-Size) to a second origin,
+// the "CDN" (another 127.0.0.1 port), which serves byte ranges (206) with CORS for any origin and can drop
+// the connection once mid-file (to test resumed downloads).
+// Run: `tsx e2e/hub-server.ts --port 4174 [--cdn-port 4175] [--root DIR] [--repo owner/name=DIR] [--gated owner/name=DIR] [--token T]`.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -19,13 +22,31 @@ export interface HubServerOptions {
   /** Gated repos: id → folder; they need `Authorization: Bearer <token>` with one of `tokens`. */
   gated?: Record<string, string>;
   tokens?: string[];
+  /** Port of the CDN origin weight files are redirected to (0 or absent: any free port). */
+  cdnPort?: number;
+  /** Files (repo-relative paths) served through the CDN; default: weight files (.safetensors, .bin, .gguf). */
+  viaCdn?: (file: string) => boolean;
+  /** The CDN drops the connection once for each of these files, after sending `after` bytes of its body. */
+  dropOnce?: { repo: string; file: string; after: number }[];
+}
+
+export interface LogEntry {
+  method: string;
+  path: string;
+  status: number;
+  /** Which origin answered. */
+  origin: 'hub' | 'cdn';
+  /** The request's Range header, if any. */
+  range?: string;
 }
 
 export interface HubServer {
   url: string;
+  /** The CDN origin weight files are redirected to. */
+  cdnUrl: string;
   server: Server;
-  /** GET requests per URL path (downloads), HEAD requests counted apart. */
-  log: { method: string; path: string; status: number }[];
+  /** Requests to both origins, in order (the CDN's paths start with /repos/{owner}/{name}/). */
+  log: LogEntry[];
   close(): Promise<void>;
 }
 
@@ -37,9 +58,48 @@ function cors(res: ServerResponse) {
   res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
   res.setHeader(
     'Access-Control-Expose-Headers',
-    'Content-Length, ETag, X-Error-Code, X-Repo-Commit, X-Linked-Size',
+    'Content-Length, Content-Range, Accept-Ranges, ETag, X-Error-Code, X-Repo-Commit, X-Linked-Size, X-Linked-Etag',
   );
   res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+}
+
+const etagOf = (full: string, size: number) =>
+  `"${createHash('sha1').update(`${full}:${size}`).digest('hex')}"`;
+const isWeights = (file: string) => /\.(safetensors|bin|gguf|onnx|pt|pth)$/.test(file);
+
+/**
+ * The CDN's answer for one file: the whole file (200) or the byte range asked for (206, Content-Range),
+ * 416 for a range past the end. `dropAfter` ends the connection after that many body bytes.
+ */
+function sendFile(req: IncomingMessage, res: ServerResponse, full: string, dropAfter?: number) {
+  const size = statSync(full).size;
+  const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+  let start = 0;
+  let end = size - 1;
+  if (m) {
+    start = Number(m[1]);
+    end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+    if (start >= size || start > end) {
+      res.statusCode = 416;
+      res.setHeader('Content-Range', `bytes */${size}`);
+      return res.end();
+    }
+    res.statusCode = 206;
+    res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+  }
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Content-Length', String(end - start + 1));
+  res.setHeader('Content-Type', 'application/octet-stream');
+  res.setHeader('ETag', etagOf(full, size));
+  if (req.method === 'HEAD') return res.end();
+  if (dropAfter === undefined || dropAfter >= end - start + 1) {
+    return createReadStream(full, { start, end }).pipe(res);
+  }
+  // Send part of the body, then cut the connection: the client sees a failed download mid-file.
+  res.flushHeaders();
+  createReadStream(full, { start, end: start + dropAfter - 1 })
+    .on('data', (chunk) => res.write(chunk))
+    .on('end', () => setTimeout(() => res.socket?.destroy(), 50));
 }
 
 function fail(res: ServerResponse, status: number, code: string, message: string) {
@@ -66,6 +126,9 @@ export function startHubServer(opts: HubServerOptions): Promise<HubServer> {
   const repos = Object.fromEntries(Object.entries(opts.repos ?? {}).map(([k, v]) => [k, resolve(v)]));
   const tokens = new Set(opts.tokens ?? []);
   const log: HubServer['log'] = [];
+  const viaCdn = opts.viaCdn ?? isWeights;
+  const drops = [...(opts.dropOnce ?? [])];
+  let cdnUrl = '';
 
   const repoDir = (id: string): string | undefined => {
     if (gated[id]) return gated[id];
@@ -81,7 +144,15 @@ export function startHubServer(opts: HubServerOptions): Promise<HubServer> {
     cors(res);
     const url = new URL(req.url ?? '/', 'http://hub.local');
     const path = decodeURIComponent(url.pathname);
-    const done = () => log.push({ method: req.method ?? '', path, status: res.statusCode });
+    const range = req.headers.range;
+    const done = () =>
+      log.push({
+        method: req.method ?? '',
+        path,
+        status: res.statusCode,
+        origin: 'hub',
+        ...(range ? { range } : {}),
+      });
     res.on('finish', done);
     if (req.method === 'OPTIONS') {
       res.statusCode = 204;
@@ -138,28 +209,88 @@ export function startHubServer(opts: HubServerOptions): Promise<HubServer> {
       return fail(res, 404, 'EntryNotFound', `Entry not found: ${file}`);
     }
     const size = statSync(full).size;
+    res.setHeader('X-Repo-Commit', COMMIT);
+    if (viaCdn(file)) {
+      // As huggingface.co does for LFS files: a redirect to a signed CDN URL on another origin.
+      res.statusCode = 302;
+      res.setHeader(
+        'Location',
+        `${cdnUrl}/repos/${id}/${COMMIT}/${file.split('/').map(encodeURIComponent).join('/')}?sig=e2e`,
+      );
+      res.setHeader('X-Linked-Size', String(size));
+      res.setHeader('X-Linked-Etag', etagOf(full, size));
+      res.setHeader('Content-Length', '0');
+      return res.end();
+    }
     res.setHeader('Content-Length', String(size));
     res.setHeader('Content-Type', file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
-    res.setHeader('ETag', `"${createHash('sha1').update(`${full}:${size}`).digest('hex')}"`);
-    res.setHeader('X-Repo-Commit', COMMIT);
+    res.setHeader('ETag', etagOf(full, size));
     if (req.method === 'HEAD') return res.end();
     createReadStream(full).pipe(res);
   };
 
-  const server = createServer(handle);
-  return new Promise((ok, bad) => {
-    server.once('error', bad);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-      ok({
-        url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
-        server,
-        log,
-        close: () => new Promise((r) => server.close(() => r())),
+  /** The CDN origin: `/repos/{owner}/{name}/{commit}/{path}`, no auth (the URL is what the Hub signed). */
+  const handleCdn = (req: IncomingMessage, res: ServerResponse) => {
+    cors(res);
+    const url = new URL(req.url ?? '/', 'http://cdn.local');
+    const path = decodeURIComponent(url.pathname);
+    const range = req.headers.range;
+    res.on('finish', () =>
+      log.push({
+        method: req.method ?? '',
+        path,
+        status: res.statusCode,
+        origin: 'cdn',
+        ...(range ? { range } : {}),
+      }),
+    );
+    res.on('close', () => {
+      if (!res.writableFinished)
+        log.push({ method: req.method ?? '', path, status: -1, origin: 'cdn', ...(range ? { range } : {}) });
+    });
+    if (req.method === 'OPTIONS') {
+      res.statusCode = 204;
+      return res.end();
+    }
+    const m = /^\/repos\/([^/]+\/[^/]+)\/([0-9a-f]{40})\/(.+)$/.exec(path);
+    const dir = m ? repoDir(m[1]) : undefined;
+    const full = m && dir ? resolve(dir, m[3]) : '';
+    if (!m || !dir || !full.startsWith(dir + sep) || !existsSync(full) || !statSync(full).isFile()) {
+      res.statusCode = 404;
+      return res.end('not found');
+    }
+    const i = drops.findIndex((d) => d.repo === m[1] && d.file === m[3]);
+    const drop = i >= 0 && req.method === 'GET' ? drops.splice(i, 1)[0].after : undefined;
+    sendFile(req, res, full, drop);
+  };
+
+  const host = opts.host ?? '127.0.0.1';
+  const listen = (srv: Server, port: number) =>
+    new Promise<string>((ok, bad) => {
+      srv.once('error', bad);
+      srv.listen(port, host, () => {
+        const addr = srv.address();
+        ok(`http://${host}:${typeof addr === 'object' && addr ? addr.port : port}`);
       });
     });
-  });
+  const server = createServer(handle);
+  const cdn = createServer(handleCdn);
+  const close = (srv: Server) =>
+    new Promise<void>((r) => {
+      srv.close(() => r());
+      srv.closeAllConnections();
+    });
+  return (async () => {
+    cdnUrl = await listen(cdn, opts.cdnPort ?? 0);
+    const url = await listen(server, opts.port);
+    return {
+      url,
+      cdnUrl,
+      server,
+      log,
+      close: async () => void (await Promise.all([close(server), close(cdn)])),
+    };
+  })();
 }
 
 const pairs = (list: string[] | undefined) =>
@@ -175,6 +306,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '4174' },
+      'cdn-port': { type: 'string', default: '0' },
       host: { type: 'string', default: '127.0.0.1' },
       root: { type: 'string' },
       repo: { type: 'string', multiple: true },
@@ -184,11 +316,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   });
   const hub = await startHubServer({
     port: Number(values.port),
+    cdnPort: Number(values['cdn-port']),
     host: values.host,
     root: values.root,
     repos: pairs(values.repo),
     gated: pairs(values.gated),
     tokens: values.token,
   });
-  process.stdout.write(`mock Hub at ${hub.url}\n`);
+  process.stdout.write(`mock Hub at ${hub.url}, its CDN at ${hub.cdnUrl}\n`);
 }
