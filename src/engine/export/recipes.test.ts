@@ -396,6 +396,7 @@ describe('data', () => {
       'axolotl/tokens.jsonl',
       'chat_template.jinja',
       'data.jsonl',
+      'train_hf.py',
       'train_trl.py',
     ]);
     expect(f['axolotl/chat.jsonl'].trim().split('\n')).toHaveLength(2);

@@ -1,7 +1,8 @@
 // "Outgrowing the browser": the same run as a bundle for a GPU machine. data.jsonl (rows in the messages
-// format), train_trl.py (TRL SFTTrainer + PEFT), axolotl.yaml, chat_template.jinja (the template the studio
-// rendered with) and a README saying how to run each and what differs from the studio. Text only, DOM-free:
-// the CLI writes the files into a folder, the studio zips them.
+// format), train_trl.py (TRL SFTTrainer + PEFT), train_hf.py (transformers Trainer + PEFT, no TRL),
+// axolotl.yaml, chat_template.jinja (the template the studio rendered with) and a README saying how to run each
+// and what differs from the studio. Text only, DOM-free: the CLI writes the files into a folder, the studio
+// zips them.
 import type { Row } from '../../data/rows';
 import { toJsonl } from '../../data/formats';
 import { UserError } from '../errors';
@@ -9,6 +10,7 @@ import { defaultTemplateKwargs } from '../text/template';
 import type { TrainConfig } from '../train/config';
 import { resolveTargets } from '../train/config';
 import { axolotlYaml, type AxolotlData } from './recipe-axolotl';
+import { HF_PIP, hfScript } from './recipe-hf';
 import { hfScheduler, TRL_PIP, trlScript } from './recipe-trl';
 
 export interface RecipeInput {
@@ -29,6 +31,7 @@ export const RECIPE_FILES = [
   'README.md',
   'data.jsonl',
   'train_trl.py',
+  'train_hf.py',
   'axolotl.yaml',
   'chat_template.jinja',
   'axolotl/chat.jsonl',
@@ -62,6 +65,7 @@ export function clusterRecipe(input: RecipeInput): Record<string, string> {
 
   const common = { baseModel: input.baseModel, train: c, hasTemplate, templateKwargs };
   files['train_trl.py'] = trlScript(common);
+  files['train_hf.py'] = hfScript(common);
   files['axolotl.yaml'] = axolotlYaml({ ...common, data });
   files['README.md'] = readme(input, files, hasTemplate, kinds);
   return files;
@@ -111,6 +115,8 @@ ${settings.map((s) => `- ${s}`).join('\n')}
 
 - \`data.jsonl\`: the ${input.rows.length} rows (${kinds.map((k) => KIND_NAMES[k]).join(', ')}), chat rows in the \`messages\` format.
 - \`train_trl.py\`: TRL \`SFTTrainer\` + PEFT \`LoraConfig\` with the settings above.
+- \`train_hf.py\`: the same with transformers' \`Trainer\` + PEFT, for a machine without TRL (it imports the
+  data preparation from train_trl.py; rows are padded, not packed).
 - \`axolotl.yaml\`: the same settings as an Axolotl config.
 ${hasTemplate ? '- `chat_template.jinja`: the chat template the studio rendered the rows with (both recipes use it).\n' : ''}${extra.join('\n')}${extra.length ? '\n' : ''}
 The base model is \`${input.baseModel}\`: a Hub repo id is downloaded by transformers; for a local model put its
@@ -126,6 +132,13 @@ The adapter lands in \`./adapter\` (adapter_config.json + adapter_model.safetens
 Adapters & Export tab imports. The script tokenizes the rows itself with the studio's rule (the span of each
 assistant turn: the reply and its end-of-turn token), so the trained tokens are the studio's, whatever the
 chat template.
+
+## Run without TRL
+
+    ${HF_PIP}
+    python train_hf.py
+
+The adapter lands in \`./adapter\` too.
 
 ## Run with Axolotl
 
