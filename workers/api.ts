@@ -2,7 +2,8 @@
 // type (`EngineApi`); progress comes back through comlink.proxy callbacks, and long calls take a job id
 // that cancel/pause/resume address (an AbortSignal cannot cross the worker boundary).
 import { UserError } from '../src/engine/errors';
-import type { AdapterRecord } from '../src/storage';
+import type { AdapterRecord, DataRow } from '../src/storage';
+import type { SelfInstructProgress, SelfInstructResult } from '../src/data/selfinstruct';
 import { importAdapter } from './adapters';
 import { generate, type GenerateRequest, type GenerateResult, type SamplingParams } from './chat';
 import {
@@ -21,6 +22,14 @@ import {
   type RowCount,
 } from './data';
 import { importDataset, type ImportResult } from './dataImport';
+import { rowTokens, runSelfInstruct, scoreIfd, type SelfInstructRequest } from './datatools';
+import {
+  heldOutRows,
+  runEvaluation,
+  type EvaluateEvent,
+  type EvaluateRequest,
+  type EvaluateResult,
+} from './evaluate';
 import { exportModel, exportRecipe, type ExportFiles, type ExportFormat, type RecipeRequest } from './export';
 import { CancelledError, findJob, runJob } from './jobs';
 import { holdWorkerLock } from './locks';
@@ -112,6 +121,45 @@ export const api = {
     return exportRecipe(req);
   },
 
+  /** Held-out evaluation (base vs tuned per row), the numbers the CLI's `evaluate` gives. */
+  evaluate(
+    req: EvaluateRequest,
+    onEvent: (e: EvaluateEvent) => void,
+    jobId: string,
+  ): Promise<EvaluateResult> {
+    return cancellable(jobId, (job) => runEvaluation(req, onEvent, job));
+  },
+
+  /** The rows a run held out for validation (the training split, rebuilt from its seed). */
+  heldOutRows(rows: DataRow[], name: string, seed: number, valSplit: number, maxLen: number): DataRow[] {
+    return heldOutRows(rows, name, seed, valSplit, maxLen);
+  },
+
+  /** IFD per row (null where a row has none) with the loaded model and an optional library adapter. */
+  scoreIfd(
+    rows: DataRow[],
+    adapterId: string | null,
+    maxLen: number,
+    onProgress: (done: number, total: number) => void,
+    jobId: string,
+  ): Promise<(number | null)[]> {
+    return cancellable(jobId, (job) => scoreIfd(rows, adapterId, maxLen, onProgress, job));
+  },
+
+  /** Tokens and trained tokens per row, for the stats panel. */
+  rowTokens(rows: DataRow[], maxLen: number): ReturnType<typeof rowTokens> {
+    return rowTokens(rows, maxLen);
+  },
+
+  /** Self-Instruct with the loaded model; a cancel resolves with the rows kept so far. */
+  selfInstruct(
+    req: SelfInstructRequest,
+    onProgress: (p: SelfInstructProgress) => void,
+    jobId: string,
+  ): Promise<SelfInstructResult> {
+    return runJob(jobId, (job) => runSelfInstruct(req, onProgress, job));
+  },
+
   cancel(jobId: string): boolean {
     const job = findJob(jobId);
     job?.cancel();
@@ -141,3 +189,4 @@ export type {
 };
 export type { TrainEvent, TrainRequest, TrainResult, PickedFile, RowCount, PreviewSegment };
 export type { GenerateRequest, GenerateResult, SamplingParams, ExportFormat, ExportFiles, RecipeRequest };
+export type { EvaluateEvent, EvaluateRequest, EvaluateResult, SelfInstructRequest };

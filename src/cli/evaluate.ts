@@ -11,12 +11,10 @@ import { defaultTemplateKwargs, pickChatTemplate } from '../engine/text/template
 import { encodeRow, type EncodeContext } from '../engine/text/encode';
 import { RowScorer } from '../engine/eval/score';
 import {
+  buildReport,
   evalCases,
   evalMetrics,
-  summarize,
-  type EvalCase,
   type EvalReport,
-  type EvalRow,
   type Evaluator,
 } from '../engine/eval/evaluate';
 import { contamination } from '../data/contamination';
@@ -133,20 +131,4 @@ export async function evaluateCmd(a: EvaluateArgs): Promise<EvalReport> {
     await device.dispose();
     await runtime.release();
   }
-}
-
-type Metrics = Awaited<ReturnType<typeof evalMetrics>>;
-const pick = ({ prediction, exact, rougeL, loss }: Metrics) => ({ prediction, exact, rougeL, loss });
-
-export function buildReport(cases: readonly EvalCase[], main: Metrics[], base?: Metrics[]): EvalReport {
-  const rows: EvalRow[] = cases.map((c, i) => ({
-    prompt: main[i].prompt,
-    reference: c.reference,
-    ...pick(main[i]),
-    ...(base ? { base: pick(base[i]) } : {}),
-  }));
-  return {
-    rows,
-    summary: { n: cases.length, ...summarize(main), ...(base ? { base: summarize(base) } : {}) },
-  };
 }

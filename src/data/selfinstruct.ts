@@ -123,7 +123,12 @@ export async function selfInstruct(
     const seed = ((opts.seed ?? 0) * 7919 + attempts) | 0;
     let parsed: ReturnType<typeof parseInstruction>;
     try {
-      parsed = parseInstruction(await model.complete(prompt, seed));
+      const completion = await model.complete(prompt, seed);
+      if (opts.signal?.aborted) {
+        attempts--; // a cut-off completion is no attempt
+        break;
+      }
+      parsed = parseInstruction(completion);
     } catch (e) {
       if (e instanceof UserError) throw e;
       reject('failed');
@@ -153,6 +158,10 @@ export async function selfInstruct(
       continue;
     }
     const output = (await model.answer(parsed, seed)).trim();
+    if (opts.signal?.aborted) {
+      attempts--; // a cut-off answer is never kept, and no attempt
+      break;
+    }
     if (output === '') {
       reject('empty_output');
       continue;

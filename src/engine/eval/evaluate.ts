@@ -137,3 +137,26 @@ export function summarize(rows: readonly (EvalMetrics & { tokens?: number })[]):
     loss: tokens ? ce / tokens : null,
   };
 }
+
+export type RowResult = Awaited<ReturnType<typeof evalMetrics>>;
+
+/** The four numbers of a row for one model, as the report holds them. */
+export const metricsOf = ({ prediction, exact, rougeL, loss }: EvalMetrics): EvalMetrics => ({
+  prediction,
+  exact,
+  rougeL,
+  loss,
+});
+
+/** The report of DESIGN §9 from the tuned (or only) model's rows and, with --compare, the base's. */
+export function buildReport(cases: readonly EvalCase[], main: RowResult[], base?: RowResult[]): EvalReport {
+  return {
+    rows: cases.map((c, i) => ({
+      prompt: main[i].prompt,
+      reference: c.reference,
+      ...metricsOf(main[i]),
+      ...(base ? { base: metricsOf(base[i]) } : {}),
+    })),
+    summary: { n: cases.length, ...summarize(main), ...(base ? { base: summarize(base) } : {}) },
+  };
+}
