@@ -1,8 +1,35 @@
 // Playwright end-to-end tests: Debian's Chromium (never a downloaded browser) in headless mode with
 // SwiftShader WebGPU, the built app served by `vite preview` on 127.0.0.1, and a mock of the Hub's URL
 // layout (e2e/hub-server.ts) serving tiny model folders. Screenshots of each panel go to e2e-artifacts/.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
 import { APP_PORT, CHROMIUM, CHROMIUM_ARGS, HUB_PORT, HUB_TOKEN, WEBGPU_ARG } from './e2e/env';
+
+/**
+ * A machine without Debian's Chromium: as root, install it (apt); otherwise say in one line how to get it,
+ * instead of one launch failure per test.
+ */
+function ensureChromium(path: string) {
+  if (existsSync(path)) return;
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log(`${path} is missing: installing Debian's chromium package…`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    try {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+      execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
+    } catch {
+      // reported below
+    }
+    if (existsSync(path)) return;
+  }
+  console.error(
+    `The e2e tests need Debian's Chromium at ${path}: install it with "sudo apt-get install chromium" ` +
+      '(they never download a browser).',
+  );
+  process.exit(1);
+}
+ensureChromium(CHROMIUM);
 
 export default defineConfig({
   testDir: 'e2e',

@@ -38,9 +38,21 @@ export interface GenerateResult {
 let generator: { device: DeviceModel; gen: Generator } | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 
+/** The generator of the current device model; the previous model's (its sessions, its adapter) is freed. */
 async function generatorFor(device: DeviceModel): Promise<Generator> {
-  if (generator?.device !== device) generator = { device, gen: new Generator(device) };
+  if (generator?.device !== device) {
+    const old = generator;
+    generator = { device, gen: new Generator(device) };
+    await old?.gen.dispose().catch(() => undefined);
+  }
   return generator.gen;
+}
+
+/** Frees the generator (before a model load: its sessions and adapter belong to the model going away). */
+export async function dropGenerator(): Promise<void> {
+  const old = generator;
+  generator = undefined;
+  await old?.gen.dispose().catch(() => undefined);
 }
 
 export function generate(

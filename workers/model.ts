@@ -2,7 +2,7 @@
 // or from the embedded model the app serves under /models/tiny-chat/; and the facts the Model tab shows.
 import { UserError } from '../src/engine/errors';
 import { hubSource, type FileSource } from '../src/engine/io/source';
-import { loadModel as engineLoadModel, type LoadedModel } from '../src/engine/model/weights';
+import { openModel, type ModelReader } from '../src/engine/model/weights';
 import { parseConfig } from '../src/engine/model/config';
 import { loraSpecs } from '../src/engine/model/lora';
 import { ALL_LINEAR } from '../src/engine/train/config';
@@ -10,6 +10,7 @@ import { loadTokenizer } from '../src/engine/text/tokenizer';
 import { defaultTemplateKwargs, pickChatTemplate } from '../src/engine/text/template';
 import { hubCacheKey } from '../src/storage';
 import { db, setModel, type ModelState } from './context';
+import { dropGenerator } from './chat';
 import type { Job } from './jobs';
 import { cachedSource, pickedSource, urlSource, type PickedFile } from './sources';
 
@@ -56,7 +57,7 @@ export interface ModelFacts {
 }
 
 export function modelFacts(
-  m: LoadedModel,
+  m: Pick<ModelReader, 'config' | 'files' | 'shapes'>,
   label: string,
   kind: ModelFacts['kind'],
   hasTemplate: boolean,
@@ -64,9 +65,10 @@ export function modelFacts(
   const c = m.config;
   let params = 0;
   let largest = 0;
-  for (const w of m.weights.values()) {
-    params += w.data.length;
-    largest = Math.max(largest, w.data.length * 4);
+  for (const shape of m.shapes.values()) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    params += n;
+    largest = Math.max(largest, n * 4);
   }
   const moduleDims: Record<string, number> = {};
   for (const s of loraSpecs(c, [...ALL_LINEAR])) if (s.layer === 0) moduleDims[s.module] = s.in + s.out;
@@ -167,15 +169,20 @@ export async function loadModelInWorker(
   const { source, cached, label, kind } = sourceFor(req, dbp, job);
   if (kind === 'local') await checkLocalFolder(source);
   await checkConfig(source, label);
-  setModel(undefined); // drop the old model first: two models may not fit in memory together
+  // drop the old model first (two may not fit in memory together), and the generator built on it
+  await dropGenerator();
+  setModel(undefined);
   let last = 0;
-  const model = await engineLoadModel(source, (loaded, total, file) => {
+  // Reads config, tokenizer and headers; Hub weights stream into browser storage here. The weights are read
+  // tensor by tensor when they go to the device.
+  const model = await openModel(source, (loaded, total, file) => {
     job.check();
     const now = performance.now();
     if (now - last < 100 && loaded < total) return; // ~10 progress messages a second at most
     last = now;
     onProgress({ file, loaded, total });
   });
+  onProgress({ file: 'weights', loaded: model.fileBytes, total: model.fileBytes }); // all at hand
   job.check();
   await cached?.finish();
   const template = pickChatTemplate(model.files.tokenizerConfig, model.files.chatTemplate);

@@ -107,3 +107,24 @@ describe.each(['llama', 'qwen2', 'qwen3'])('KV-cache decode %s', (name) => {
     await dev.dispose();
   });
 });
+
+describe('context check', () => {
+  it('counts the tokens of the longest prompt, not the left padding of its batch', async () => {
+    const { model } = await goldenCase('llama');
+    const short = { ...model, config: { ...model.config, max_position_embeddings: 24 } };
+    const dev = await DeviceModel.upload(rt, short);
+    const gen = new Generator(dev);
+    const prompts = [
+      [1, 10, 20, 30, 40, 50, 60],
+      [1, 7, 8],
+    ];
+    // padded to 16 slots, + 10 new = 26 > 24; the longest row needs only 7 + 10 = 17 positions
+    const res = await gen.generate(prompts, { maxNewTokens: 10, stopIds: [] });
+    expect(res.ids.map((r) => r.length)).toEqual([10, 10]);
+    await expect(gen.generate(prompts, { maxNewTokens: 18, stopIds: [] })).rejects.toThrow(
+      "prompt + new tokens (25) exceed the model's context of 24",
+    );
+    await gen.dispose();
+    await dev.dispose();
+  });
+});

@@ -111,9 +111,11 @@ export class Generator {
     const B = prompts.length;
     const L = bucket(Math.max(...prompts.map((p) => p.length)), 16, 1 << 30);
     const S = bucket(L + opts.maxNewTokens, 64, 1 << 30);
-    if (S > c.max_position_embeddings && L + opts.maxNewTokens > c.max_position_embeddings) {
+    // rows are left-padded to L, but each row's positions start at 0: the padding takes no context
+    const longest = Math.max(...prompts.map((p) => p.length));
+    if (longest + opts.maxNewTokens > c.max_position_embeddings) {
       throw new UserError(
-        `prompt + new tokens (${L + opts.maxNewTokens}) exceed the model's context of ${c.max_position_embeddings}`,
+        `prompt + new tokens (${longest + opts.maxNewTokens}) exceed the model's context of ${c.max_position_embeddings}`,
       );
     }
     const KV = c.num_key_value_heads;

@@ -18,6 +18,15 @@ describe('graph IR', () => {
     expect(o.reshape(a, [-1, 4]).shape).toEqual([6, 4]);
   });
 
+  it('orders axes as numbers, not as strings (10 after 2)', () => {
+    const g = new Graph();
+    const shape = [1, 2, 3, 1, 1, 1, 1, 1, 1, 1, 5];
+    const x = g.input('x', 'float32', shape);
+    const perm = [1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(o.transpose(x, perm).shape).toEqual([2, 1, 3, 1, 1, 1, 1, 1, 1, 1, 5]);
+    expect(o.reduceSum(x, [10, 2], false).shape).toEqual([1, 2, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
   it('rejects shapes that do not fit, naming them', () => {
     const g = new Graph();
     const a = g.input('a', 'float32', [2, 3]);

@@ -109,7 +109,7 @@ function reducedShape(x: Value, axes: number[], keepdims: boolean): number[] {
   return x.shape.flatMap((d, i) => (axes.includes(i) ? (keepdims ? [1] : []) : [d]));
 }
 const normAxes = (x: Value, axes: readonly number[]) =>
-  [...new Set(axes.map((a) => norm(a, x.shape.length)))].sort();
+  [...new Set(axes.map((a) => norm(a, x.shape.length)))].sort((a, b) => a - b);
 
 export function reduceSum(x: Value, axes: readonly number[], keepdims = true): Value {
   const ax = normAxes(x, axes);
@@ -148,7 +148,7 @@ export function reduceMax(x: Value, axes: readonly number[], keepdims = true): V
 
 export function transpose(x: Value, perm: readonly number[]): Value {
   check(
-    perm.length === x.shape.length && [...perm].sort().every((p, i) => p === i),
+    perm.length === x.shape.length && [...perm].sort((a, b) => a - b).every((p, i) => p === i),
     `Transpose: bad perm ${perm}`,
   );
   return one(

@@ -1,6 +1,6 @@
 // Adapters & Export tab: the adapter library (base model, rank, targets, dataset, steps, final losses,
 // date), rename, delete, import a PEFT zip or folder, export a PEFT zip; the dataset and Train settings
-// as a TRL / Axolotl recipe for a GPU machine; and browser storage.
+// as a TRL / Axolotl recipe for a GPU machine; a backup of the whole workspace; and browser storage.
 import { useState, type DragEvent } from 'react';
 import type { AdapterRecord } from '../../storage/db';
 import { useStudio } from '../../state/store';
@@ -10,6 +10,7 @@ import { bytes, date, loss } from '../format';
 import { fromDrop, fromInput, folderName } from '../model/pickFiles';
 import { exportClusterRecipe } from './clusterExport';
 import type { PickedFile } from '../../../workers/api';
+import { BackupCard } from './BackupCard';
 import { StoragePanel } from './StoragePanel';
 
 function AdapterRow({ a }: { a: AdapterRecord }) {
@@ -204,6 +205,7 @@ export function AdaptersTab() {
           </span>
         </div>
       </Card>
+      <BackupCard />
       <StoragePanel />
     </div>
   );
