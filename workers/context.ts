@@ -1,9 +1,11 @@
 // What the engine worker holds between calls: the runtime (it owns the WebGPU device, so base weights are
 // uploaded once and shared by training and chat), the loaded model with its tokenizer and chat template,
-// and the IndexedDB connection. Only ids and numbers leave the worker, never tensors.
+// and the IndexedDB connection. Only ids and numbers leave the worker, never tensors. The model's weights
+// stay in their files (OPFS, the picked files): the upload reads them tensor by tensor and keeps no host
+// copy beside the device's; exports read them again.
 import { UserError } from '../src/engine/errors';
 import { DeviceModel } from '../src/engine/model/device';
-import type { LoadedModel } from '../src/engine/model/weights';
+import type { ModelReader } from '../src/engine/model/weights';
 import { createWebRuntime } from '../src/engine/runtime/web';
 import type { DeviceInfo, Runtime } from '../src/engine/runtime/types';
 import type { TextTokenizer } from '../src/engine/text/tokenizer';
@@ -20,7 +22,7 @@ export interface DeviceReport extends DeviceInfo {
 }
 
 export interface ModelState {
-  model: LoadedModel;
+  model: ModelReader;
   /** config.json as written (the parsed config fills defaults): merged exports copy it. */
   configJson?: unknown;
   /** Display label (repo id or folder name). */

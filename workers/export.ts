@@ -10,6 +10,7 @@ import { mergeAdapter } from '../src/engine/export/merge';
 import { modelfileForModel } from '../src/engine/export/ollama';
 import { clusterRecipe } from '../src/engine/export/recipes';
 import { writeSafetensors, type StWriteTensor } from '../src/engine/io/safetensors';
+import type { LoadedModel } from '../src/engine/model/weights';
 import { resolveTrainConfig, type TrainConfig } from '../src/engine/train/config';
 import type { DataRow } from '../src/storage';
 import { getModel } from './context';
@@ -40,9 +41,11 @@ export async function exportModel(
     const modelfile = modelfileForModel(m.model, { from: m.label, adapter: `./${file}` });
     return { [file]: [...f.chunks()].map((c) => c.slice()), [`${base}.lora.Modelfile`]: text(modelfile) };
   }
-  const weights = adapter ? mergeAdapter(m.model, adapter) : m.model.weights;
+  // The base weights are read again from the model's files: no host copy is kept after the upload.
+  const loaded: LoadedModel = { config: m.model.config, files: m.model.files, weights: await m.model.load() };
+  const weights = adapter ? mergeAdapter(loaded, adapter) : loaded.weights;
   if (format === 'gguf-merged') {
-    const f = ggufModel(m.model, { weights, dtype: 'f16', name });
+    const f = ggufModel(loaded, { weights, dtype: 'f16', name });
     const stem = `${base}${adapter ? '.merged' : ''}.f16`;
     const modelfile = modelfileForModel(m.model, { from: `./${stem}.gguf` });
     return {

@@ -1,6 +1,8 @@
 // Cached model files (config, tokenizer, safetensors) keyed by model source and path, so a reload does
 // not download again. A failed write (quota) only means the file is not cached: loading still succeeds.
+// Weights files live in OPFS (opfs.ts); the index here lists them with their sizes all the same.
 import { write, type DB, type ModelFileRecord } from './db';
+import { removeModelFiles } from './opfs';
 
 const fileKey = (source: string, path: string) => `${source}\n${path}`;
 
@@ -26,6 +28,15 @@ export async function putCachedFile(db: DB, source: string, path: string, bytes:
     const index = tx.objectStore('modelIndex');
     const cur = (await index.get(source)) ?? { source, files: {}, updatedAt: 0 };
     await index.put({ ...cur, files: { ...cur.files, [path]: rec.size }, updatedAt: rec.storedAt });
+  });
+}
+
+/** Lists a file stored outside IndexedDB (a weights file in OPFS) in the model's index: it is complete. */
+export async function recordCachedFile(db: DB, source: string, path: string, size: number): Promise<void> {
+  await write(db, ['modelIndex'], `model file ${path}`, async (tx) => {
+    const index = tx.objectStore('modelIndex');
+    const cur = (await index.get(source)) ?? { source, files: {}, updatedAt: 0 };
+    await index.put({ ...cur, files: { ...cur.files, [path]: size }, updatedAt: Date.now() });
   });
 }
 
@@ -63,4 +74,5 @@ export async function deleteCachedModel(db: DB, source: string): Promise<void> {
     for (const key of await store.index('source').getAllKeys(source)) await store.delete(key);
     await tx.objectStore('modelIndex').delete(source);
   });
+  await removeModelFiles(source);
 }

@@ -180,7 +180,7 @@ export function ollamaModelfile(input: ModelfileInput): string {
 
 /** The Modelfile for a model's GGUF export: chat template, special tokens and BOS handling from its files. */
 export function modelfileForModel(
-  model: LoadedModel,
+  model: Pick<LoadedModel, 'config' | 'files'>,
   opts: { from: string; adapter?: string; comments?: string[] },
 ): string {
   const f = model.files;

@@ -82,6 +82,8 @@ export interface ModelReader {
   shapes: Map<string, number[]>;
   /** Stored dtype of each tensor (F32, F16, BF16, F64). */
   dtypes: Map<string, StDType>;
+  /** Bytes of all weights files together. */
+  fileBytes: number;
   /** Tensors in model order (or `names`' order), one at a time. */
   tensors(names?: Iterable<string>, onProgress?: LoadProgress): AsyncGenerator<[string, LoadedTensor]>;
   /** Every weight as float32, read again from the source. */
@@ -278,6 +280,7 @@ export async function openModel(source: FileSource, onProgress?: LoadProgress): 
     label: source.label,
     shapes: expected,
     dtypes,
+    fileBytes: totalBytes,
     tensors,
     load: async (progress) => {
       const out = new Map<string, LoadedTensor>();
