@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { hubSource, type FileSource } from '../engine/io/source';
 import { dirSource } from '../engine/io/source_node';
-import { loadModel, type LoadedModel } from '../engine/model/weights';
+import {
+  loadModel,
+  openModel as openReader,
+  type LoadedModel,
+  type ModelReader,
+} from '../engine/model/weights';
 import { createNodeRuntime, hasHardwareGpu } from '../engine/runtime/node_node';
 import type { Runtime } from '../engine/runtime/types';
 import { parseDatasetStrict, issuesError } from '../data/formats';
@@ -34,9 +39,9 @@ export function modelSource(spec: string): FileSource {
   return cachedSource(hub, join(cacheRoot, 'hub', encodeURIComponent(endpoint), spec));
 }
 
-export async function openModel(spec: string, quiet = false): Promise<LoadedModel> {
+function progress(quiet: boolean) {
   let last = 0;
-  return loadModel(modelSource(spec), (loaded, total, file) => {
+  return (loaded: number, total: number, file: string) => {
     if (quiet || !process.stderr.isTTY || total === 0) return;
     const now = Date.now();
     if (now - last < 200 && loaded < total) return;
@@ -44,8 +49,21 @@ export async function openModel(spec: string, quiet = false): Promise<LoadedMode
     process.stderr.write(
       `\rloading ${file}: ${((100 * loaded) / total).toFixed(0)}%   ${loaded >= total ? '\n' : ''}`,
     );
-  });
+  };
 }
+
+/** The model with every weight in memory as float32 (exports, generation). */
+export async function openModel(spec: string, quiet = false): Promise<LoadedModel> {
+  return loadModel(modelSource(spec), progress(quiet));
+}
+
+/** The model with its weights left in their files, read tensor by tensor (training, evaluation). */
+export async function openModelReader(spec: string, quiet = false): Promise<ModelReader> {
+  return openReader(modelSource(spec), progress(quiet));
+}
+
+/** What the data commands need of a model: its config and tokenizer/template files. */
+export type ModelMeta = Pick<LoadedModel, 'config' | 'files'>;
 
 export async function openRuntime(backend: BackendChoice, threads?: number): Promise<Runtime> {
   if (backend === 'auto') {
@@ -55,7 +73,7 @@ export async function openRuntime(backend: BackendChoice, threads?: number): Pro
   return createNodeRuntime({ backend, threads });
 }
 
-export function modelTokenizer(model: LoadedModel): TextTokenizer | undefined {
+export function modelTokenizer(model: ModelMeta): TextTokenizer | undefined {
   if (!model.files.tokenizerJson) return undefined;
   return loadTokenizer(model.files.tokenizerJson, model.files.tokenizerConfig);
 }
@@ -83,7 +101,7 @@ export interface DataOptions {
 
 export function readExamples(
   file: string,
-  model: LoadedModel,
+  model: ModelMeta,
   opts: DataOptions,
 ): { examples: Example[]; truncated: number } {
   if (!existsSync(file)) throw new UserError(`--data ${file}: no such file`);

@@ -4,7 +4,8 @@ import { readAdapter } from '../engine/io/peft';
 import { dirSource } from '../engine/io/source_node';
 import { ALL_LINEAR, resolveTrainConfig } from '../engine/train/config';
 import { Trainer } from '../engine/train/trainer';
-import { openModel, openRuntime, readExamples, type BackendChoice } from './context';
+import { openModelReader, openRuntime, readExamples, type BackendChoice } from './context';
+import { placeModel, type MemoryArgs } from './memory';
 
 export interface EvalArgs {
   model: string;
@@ -15,10 +16,11 @@ export interface EvalArgs {
   backend: BackendChoice;
   threads?: number;
   quiet: boolean;
+  memory: MemoryArgs;
 }
 
 export async function evaluate(a: EvalArgs): Promise<void> {
-  const model = await openModel(a.model, a.quiet);
+  const model = await openModelReader(a.model, a.quiet);
   const adapter = a.adapter ? await readAdapter(dirSource(a.adapter), model.config) : undefined;
   const cfg = resolveTrainConfig({
     rank: adapter?.meta.rank ?? 1,
@@ -33,16 +35,21 @@ export async function evaluate(a: EvalArgs): Promise<void> {
   });
   const { examples } = readExamples(a.data, model, { maxLen: cfg.maxLen, trainOnPrompt: false });
   const runtime = await openRuntime(a.backend, a.threads);
+  const { device, plan } = await placeModel(model, runtime, cfg, examples, a.memory, a.quiet);
   // without an adapter a rank-1 adapter with B = 0 adds exactly nothing
   const trainer = await Trainer.create({
     runtime,
     model,
+    device,
     config: cfg,
     train: examples,
     init: adapter?.weights,
+    plan: plan.plan,
+    ceChunk: plan.ceChunk,
   });
   const r = await trainer.evaluate(examples);
   await trainer.dispose();
+  await device.dispose();
   await runtime.release();
   process.stdout.write(JSON.stringify({ loss: r.loss, tokens: r.tokens }) + '\n');
 }

@@ -11,6 +11,7 @@ import { evaluateArgs, evaluateCmd } from './evaluate';
 import { generate } from './generate';
 import { exportCmd, type ExportFormat } from './export';
 import { train } from './train';
+import { parsePlan, type MemoryArgs } from './memory';
 
 const USAGE = `LoRA Studio CLI
 
@@ -19,7 +20,9 @@ const USAGE = `LoRA Studio CLI
            [--lr 2e-4 --weight-decay 0 --batch-size 4 --grad-accum 1 --max-len 1024
            --schedule constant|linear|cosine --warmup 0 --max-grad-norm 1.0 --seed 0 --no-shuffle
            --val-split 0 --train-on-prompt --packing --checkpoint-every N --eval-every N]
+           [--memory-budget MiB --plan auto|whole|layerwise]
   eval     --model DIR|HUB_ID [--adapter DIR] --data FILE [--batch-size 4 --max-len 1024]
+           [--memory-budget MiB --plan auto|whole|layerwise]
   generate --model DIR|HUB_ID [--adapter DIR] (--prompt TEXT | --chat TEXT [--system TEXT])
            [--max-new-tokens 64 --temperature 0 --top-p 1 --top-k 0 --repetition-penalty 1 --seed 0 --stop TEXT… --json]
   bench    [--layers 30 --batch 2 --seq 128 --steps 3 --new-tokens 32 --backend cpu|wasm|webgpu --threads N --no-torch]
@@ -68,6 +71,12 @@ const trainOptions = {
   'eval-every': { type: 'string' },
 } as const;
 
+/** The memory planner's flags (DESIGN §8): a budget for the whole process's peak, and a forced plan. */
+const memoryOptions = {
+  'memory-budget': { type: 'string' },
+  plan: { type: 'string' },
+} as const;
+
 const specs = {
   train: {
     ...common,
@@ -75,9 +84,11 @@ const specs = {
     out: { type: 'string' },
     'init-adapter': { type: 'string' },
     ...trainOptions,
+    ...memoryOptions,
   },
   eval: {
     ...common,
+    ...memoryOptions,
     adapter: { type: 'string' },
     data: { type: 'string' },
     'batch-size': { type: 'string' },
@@ -126,6 +137,12 @@ const need = (v: Values, key: string): string => {
   if (typeof s !== 'string' || !s) throw new UsageError(`missing --${key}`);
   return s;
 };
+function memoryArgs(v: Values): MemoryArgs {
+  const budgetMiB = num(v, 'memory-budget');
+  if (budgetMiB !== undefined && budgetMiB <= 0)
+    throw new UsageError('--memory-budget must be a positive number of MiB');
+  return { budgetMiB, plan: parsePlan(v.plan as string | undefined) };
+}
 const backendOf = (v: Values): BackendChoice => {
   const b = v.backend as string;
   if (!['auto', 'cpu', 'wasm', 'webgpu'].includes(b))
@@ -224,6 +241,7 @@ export async function main(argv: string[]): Promise<number> {
         out: need(values, 'out'),
         initAdapter: values['init-adapter'] as string | undefined,
         config: trainConfig(values),
+        memory: memoryArgs(values),
       });
     } else if (command === 'eval') {
       await evaluate({
@@ -232,6 +250,7 @@ export async function main(argv: string[]): Promise<number> {
         data: need(values, 'data'),
         batchSize: num(values, 'batch-size', true) ?? defaultTrainConfig.batchSize,
         maxLen: num(values, 'max-len', true) ?? defaultTrainConfig.maxLen,
+        memory: memoryArgs(values),
       });
     } else if (command === 'generate') {
       await generate({

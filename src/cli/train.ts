@@ -10,7 +10,8 @@ import { resolveTrainConfig, resolveTargets, type TrainConfig } from '../engine/
 import { Trainer } from '../engine/train/trainer';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { checkWritableDir, writeFilesAtomic } from './files';
-import { openModel, openRuntime, readExamples, type BackendChoice } from './context';
+import { openModelReader, openRuntime, readExamples, type BackendChoice } from './context';
+import { peakMiB, placeModel, type MemoryArgs } from './memory';
 import { Rng } from '../engine/train/rng';
 
 export interface TrainArgs {
@@ -22,12 +23,13 @@ export interface TrainArgs {
   backend: BackendChoice;
   threads?: number;
   quiet: boolean;
+  memory: MemoryArgs;
 }
 
 export async function train(a: TrainArgs): Promise<void> {
   let cfg = resolveTrainConfig(a.config);
   checkWritableDir(a.out);
-  const model = await openModel(a.model, a.quiet);
+  const model = await openModelReader(a.model, a.quiet);
   let init: Adapter | undefined;
   if (a.initAdapter) {
     init = await readAdapter(dirSource(a.initAdapter), model.config);
@@ -59,13 +61,18 @@ export async function train(a: TrainArgs): Promise<void> {
   }
 
   const runtime = await openRuntime(a.backend, a.threads);
+  const { device, plan } = await placeModel(model, runtime, cfg, examples, a.memory, a.quiet);
   const trainer = await Trainer.create({
     runtime,
     model,
+    device,
     config: cfg,
     train,
     init: resume?.lora ? undefined : init?.weights,
     resume,
+    plan: plan.plan,
+    ceChunk: plan.ceChunk,
+    onNote: (msg) => process.stderr.write(`note: ${msg}\n`),
   });
   mkdirSync(a.out, { recursive: true });
   const metricsFile = join(a.out, 'metrics.jsonl');
@@ -90,7 +97,7 @@ export async function train(a: TrainArgs): Promise<void> {
     const m = await trainer.trainStep();
     if (!Number.isFinite(m.loss))
       throw new UserError(`the loss became ${m.loss} at step ${m.step}; try a lower --lr`);
-    const line: Record<string, number> = { ...m };
+    const line: Record<string, number> = { ...m, mem_mb: peakMiB(runtime) };
     if (val.length && (m.step % evalEvery === 0 || m.step === trainer.totalSteps))
       line.val_loss = (await trainer.evaluate(val)).loss;
     log(line);
@@ -109,5 +116,6 @@ export async function train(a: TrainArgs): Promise<void> {
   writeFilesAtomic(a.out, writeAdapter(model.config, { meta, weights: await trainer.adapter() }));
   writeCheckpoint(a.out, cfg, await trainer.checkpoint());
   await trainer.dispose();
+  await device.dispose();
   await runtime.release();
 }

@@ -40,7 +40,7 @@ describe('layer-wise plan equals the whole-model plan', () => {
         rank: 4,
         alpha: 8,
         rslora: name === 'qwen2',
-        targets,
+        targets: targets === 'all-linear' ? targets : [...targets],
         lr: 1e-2,
         weightDecay: 0.1,
         maxGradNorm: 0.5,
@@ -74,7 +74,15 @@ describe('layer-wise plan equals the whole-model plan', () => {
   );
 
   it('dropout changes the run (the masks are applied in both passes)', async () => {
-    const base = { rank: 4, alpha: 8, targets: 'all-linear', lr: 1e-2, steps: 2, batchSize: 2, seed: 5 };
+    const base = {
+      rank: 4,
+      alpha: 8,
+      targets: 'all-linear' as const,
+      lr: 1e-2,
+      steps: 2,
+      batchSize: 2,
+      seed: 5,
+    };
     const a = await run('qwen3', 'layerwise', resolveTrainConfig({ ...base, dropout: 0 }));
     const b = await run('qwen3', 'layerwise', resolveTrainConfig({ ...base, dropout: 0.3 }));
     expect(Math.abs(b.metrics[1].loss - a.metrics[1].loss)).toBeGreaterThan(1e-4);

@@ -19,7 +19,7 @@ import { loraScale, lrAt, resolveTargets, type TargetModule, type TrainConfig } 
 import { ceChunkRows } from './estimate';
 import { Rng } from './rng';
 import { LayerwisePlan } from './layerwise-plan';
-import { WholePlan, type PlanKind, type StateName, type StepPlan } from './plan';
+import { WholePlan, type PlanKind, type PlanSettings, type StateName, type StepPlan } from './plan';
 
 export interface StepMetrics {
   step: number;
@@ -57,7 +57,13 @@ export interface TrainerInit {
   plan?: PlanKind;
   /** dtype of the base weights when this trainer uploads them */
   storage?: WeightStorage;
+  /** Told when the trainer changes how it runs (e.g. out of memory: whole-model → layer-wise). */
+  onNote?: (message: string) => void;
 }
+
+/** Errors a runtime raises when an allocation fails (onnxruntime CPU, WASM heap, WebGPU buffers). */
+export const isOutOfMemory = (e: unknown) =>
+  /bad_alloc|out of memory|failed to allocate|allocation failed|Cannot enlarge memory|OOM/i.test(String(e));
 
 export class Trainer {
   readonly specs: LoraSpec[];
@@ -71,6 +77,7 @@ export class Trainer {
   private device!: DeviceModel;
   private ownsDevice = false;
   private plan!: StepPlan;
+  private settings!: PlanSettings;
   private readonly layout: ReturnType<typeof flatLayout>;
   private readonly rt: Runtime;
   private readonly perEpoch: number;
@@ -118,6 +125,7 @@ export class Trainer {
       dropout: config.dropout,
       ceChunk: this.init.ceChunk ?? ceChunkRows(model.config.vocab_size),
     };
+    this.settings = settings;
     this.plan = this.init.plan === 'layerwise' ? new LayerwisePlan(settings) : new WholePlan(settings);
     const lora = resume?.lora ?? init ?? initLora(this.specs, config.rank, config.seed);
     await this.plan.write('params', packFlat(this.layout, lora));
@@ -162,14 +170,34 @@ export class Trainer {
     const lr = lrAt(c, this.step, this.totalSteps);
     const t = this.step + 1;
     const seeds = mbs.map((_, k) => (c.seed * 100_003 + this.step * 131 + k) | 0);
-    const { loss, gradNorm } = await this.plan.step(mbs, tokens > 0 ? 1 / tokens : 0, seeds, {
+    const opt = {
       decay: 1 - lr * c.weightDecay,
       stepSize: lr / (1 - 0.9 ** t),
       bc2Sqrt: Math.sqrt(1 - 0.999 ** t),
       maxNorm: c.maxGradNorm,
-    });
+    };
+    const scale = tokens > 0 ? 1 / tokens : 0;
+    let r: { loss: number; gradNorm: number };
+    try {
+      r = await this.plan.step(mbs, scale, seeds, opt);
+    } catch (e) {
+      // a step that runs out of memory lowers the plan once and retries (its state was not touched)
+      if (this.plan.kind !== 'whole' || !isOutOfMemory(e)) throw e;
+      await this.lowerPlan();
+      r = await this.plan.step(mbs, scale, seeds, opt);
+    }
+    const { loss, gradNorm } = r;
     this.step++;
     return { step: this.step, loss, lr, grad_norm: gradNorm, tokens, ms: performance.now() - t0 };
+  }
+
+  /** Moves the LoRA state into a layer-wise plan (after the whole-model step ran out of memory). */
+  private async lowerPlan() {
+    const next = new LayerwisePlan(this.settings);
+    for (const name of ['params', 'm', 'v'] as const) await next.write(name, await this.plan.read(name));
+    await this.plan.dispose();
+    this.plan = next;
+    this.init.onNote?.('the whole-model step ran out of memory: continuing with the layer-wise plan');
   }
 
   private batches(examples: Example[]): MicroBatch[] {

@@ -1,0 +1,150 @@
+// The memory planner (DESIGN §8): predicts the peak memory of each way to run a training step and picks the
+// fastest that fits the budget — the whole-model graph, else the layer-wise plan; base weights stored float16
+// where the checkpoint is 16-bit anyway (exact) or where nothing else fits; smaller cross-entropy chunks —
+// or says plainly what cannot fit and what to lower. The CLI, the worker and the Train tab all use it.
+import { UserError } from '../errors';
+import type { ModelConfig } from '../model/config';
+import { loraSpecs } from '../model/lora';
+import type { WeightStorage } from '../model/weight-inputs';
+import { expectedWeights } from '../model/weights';
+import { resolveTargets, type TrainConfig } from './config';
+import { ceChunkRows } from './estimate';
+import type { PlanKind } from './plan';
+
+const MiB = 2 ** 20;
+
+export interface PlanRequest {
+  config: ModelConfig;
+  train: Pick<TrainConfig, 'batchSize' | 'maxLen' | 'rank' | 'targets' | 'packing'>;
+  /** tokens per sequence of the longest micro-batch (a power-of-two bucket ≤ maxLen); default maxLen */
+  seqLen?: number;
+  backend: 'cpu' | 'wasm' | 'webgpu';
+  /** the device can hold float16 weights (CPU/WASM always; WebGPU with shader-f16) */
+  f16: boolean;
+  /** the checkpoint stores 16-bit weights (BF16/F16): float16 storage loses nothing that matters */
+  source16: boolean;
+  /** bytes the whole process (or the GPU) may use, weights included */
+  budget: number;
+  /** largest single buffer the device binds (WebGPU) */
+  maxBinding?: number;
+  force?: PlanKind;
+}
+
+export interface Breakdown {
+  /** process baseline: runtime, code, tokenizer (CPU/WASM only) */ overhead: number;
+  /** base weights as stored */ weights: number;
+  /** LoRA parameters, AdamW moments, gradients and the optimizer's outputs */ lora: number;
+  /** activations alive at the peak: every layer's (whole) or residual streams + one layer's (layer-wise) */
+  activations: number;
+  /** logits of one cross-entropy chunk and its gradient */ head: number;
+}
+
+export interface MemoryPlan {
+  plan: PlanKind;
+  storage: WeightStorage;
+  ceChunk: number;
+  /** predicted peak, bytes */ peak: number;
+  breakdown: Breakdown;
+  budget: number;
+  /** what was decided and why, one sentence each */
+  notes: string[];
+}
+
+/** Process baseline of the CLI on the CPU backend (node, tsx, onnxruntime), measured on Linux x64. */
+export const CPU_OVERHEAD = 330 * MiB;
+
+function shapes(c: ModelConfig) {
+  let params = 0;
+  let largest = 0;
+  for (const [name, s] of expectedWeights(c)) {
+    const n = s.reduce((a, b) => a * b, 1);
+    params += n;
+    if (name !== 'model.embed_tokens.weight' && name !== 'lm_head.weight') largest = Math.max(largest, n);
+  }
+  return { params, largest };
+}
+
+/** float32 activations one layer's forward keeps for its backward, per token of the micro-batch. */
+function layerFloatsPerToken(c: ModelConfig, T: number) {
+  const D = c.hidden_size;
+  const I = c.intermediate_size;
+  const q = c.num_attention_heads * c.head_dim;
+  const kv = c.num_key_value_heads * c.head_dim;
+  // norms, q/k/v (+ rotated copies), attention output, MLP gate/up/act/product, residuals; scores and probs
+  return 6 * D + 2 * (q + 2 * kv) + q + 5 * I + 3 * c.num_attention_heads * T;
+}
+
+/** Predicted peak of one plan; `null` when a single tensor exceeds the device's binding limit. */
+export function predict(r: PlanRequest, plan: PlanKind, storage: WeightStorage, ceChunk: number): MemoryPlan {
+  const c = r.config;
+  const T = r.seqLen ?? r.train.maxLen;
+  const M = r.train.batchSize * T;
+  const D = c.hidden_size;
+  const L = c.num_hidden_layers;
+  const { params } = shapes(c);
+  const specs = loraSpecs(c, resolveTargets(r.train.targets));
+  const P = specs.reduce((a, s) => a + r.train.rank * (s.in + s.out), 0);
+  const perLayer = M * layerFloatsPerToken(c, T) * 4;
+  const chunk = Math.min(ceChunk, M);
+  const head = (4 * chunk * c.vocab_size + 3 * M * D) * 4;
+  const activations =
+    plan === 'whole'
+      ? L * perLayer + 2 * M * D * 4
+      : // residual streams h₀…h_L, dh twice, and one layer's forward kept plus its backward's temporaries
+        (L + 3) * M * D * 4 + 1.6 * perLayer;
+  const breakdown: Breakdown = {
+    overhead: r.backend === 'webgpu' ? 0 : CPU_OVERHEAD,
+    weights: params * (storage === 'float16' ? 2 : 4),
+    lora: 7 * P * 4,
+    activations,
+    head,
+  };
+  const peak = Object.values(breakdown).reduce((a, b) => a + b, 0);
+  return { plan, storage, ceChunk: chunk, peak, breakdown, budget: r.budget, notes: [] };
+}
+
+const mib = (b: number) => `${Math.round(b / MiB)} MiB`;
+
+/** The fastest plan whose predicted peak fits the budget, or a UserError saying what to lower. */
+export function planMemory(r: PlanRequest): MemoryPlan {
+  const storages: WeightStorage[] =
+    r.source16 && r.f16 ? ['float16'] : r.f16 ? ['float32', 'float16'] : ['float32'];
+  const plans: PlanKind[] = r.force ? [r.force] : ['whole', 'layerwise'];
+  const base = ceChunkRows(r.config.vocab_size);
+  const chunks = [base, Math.max(8, base >> 2), 8].filter((x, i, a) => a.indexOf(x) === i);
+  const T = r.seqLen ?? r.train.maxLen;
+  const scores = r.train.batchSize * r.config.num_attention_heads * T * T * 4;
+  if (r.maxBinding && scores > r.maxBinding)
+    throw new UserError(
+      `attention scores of ${r.train.batchSize} × ${T} tokens need ${mib(scores)} in one buffer but this GPU binds at most ${mib(r.maxBinding)}; lower the batch size or max length`,
+    );
+  let best: MemoryPlan | null = null;
+  for (const storage of storages)
+    for (const plan of plans)
+      for (const chunk of chunks) {
+        const p = predict(r, plan, storage, chunk);
+        if (!best || p.peak < best.peak) best = p;
+        if (p.peak > r.budget) continue;
+        if (storage === 'float16')
+          p.notes.push(
+            r.source16
+              ? 'base weights kept as float16 (the checkpoint is 16-bit)'
+              : 'base weights stored as float16 to fit the budget (rounded from float32)',
+          );
+        if (plan === 'layerwise' && !r.force)
+          p.notes.push(
+            'layer-wise plan: the whole-model step would need ' +
+              mib(predict(r, 'whole', storage, base).peak),
+          );
+        if (chunk !== base) p.notes.push(`cross-entropy in chunks of ${chunk} rows`);
+        return p;
+      }
+  const b = best!;
+  const lower =
+    b.breakdown.weights + b.breakdown.overhead > r.budget
+      ? 'the model alone does not fit: choose a smaller model'
+      : 'lower the batch size or the max length';
+  throw new UserError(
+    `a training step needs about ${mib(b.peak)} (weights ${mib(b.breakdown.weights)}, activations ${mib(b.breakdown.activations)}) with the ${b.plan === 'layerwise' ? 'layer-wise' : 'whole-model'} plan, over the memory budget of ${mib(r.budget)}; ${lower}`,
+  );
+}
