@@ -1,5 +1,5 @@
-// The studio shell: header with the device and storage status, the five tabs (accessible names: Model,
-// Data, Train, Chat, Adapters & Export) and the notice area. The selected tab is kept in the URL hash.
+// The studio shell: header with the device and storage status, the tabs (accessible names: Model,
+// Data, Train, Chat, Adapters & Export, Evaluate) and the notice area. The selected tab is kept in the URL hash.
 import { useEffect, useState } from 'react';
 import { useStudio } from '../state/store';
 import { Notices } from './common';
@@ -10,6 +10,7 @@ import { DataTab } from './data/DataTab';
 import { TrainTab } from './train/TrainTab';
 import { ChatTab } from './chat/ChatTab';
 import { AdaptersTab } from './adapters/AdaptersTab';
+import { EvaluateTab } from './evaluate/EvaluateTab';
 
 const TABS: TabDef[] = [
   { id: 'model', label: 'Model', render: () => <ModelTab /> },
@@ -17,6 +18,7 @@ const TABS: TabDef[] = [
   { id: 'train', label: 'Train', render: () => <TrainTab /> },
   { id: 'chat', label: 'Chat', render: () => <ChatTab /> },
   { id: 'adapters', label: 'Adapters & Export', render: () => <AdaptersTab /> },
+  { id: 'evaluate', label: 'Evaluate', render: () => <EvaluateTab /> },
 ];
 
 const fromHash = () => {
