@@ -58,3 +58,11 @@ export async function importData(panel: Locator, file: string) {
     .getByRole('button', { name: /^Import \d+ rows?$/ })
     .click();
 }
+
+/** Replaces a field's text as a user does: select it, type key by key, leave the field (which commits it). */
+export async function typeInto(field: Locator, text: string) {
+  await field.click();
+  await field.press('ControlOrMeta+a');
+  await field.pressSequentially(text);
+  await field.press('Tab');
+}

@@ -6,7 +6,7 @@ import { expect, test } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { parseHeader } from '../src/engine/io/safetensors';
 import { HUB_URL, TINY_REPO } from './env';
-import { deviceBadge, importData, openApp, openTab, shot } from './helpers';
+import { deviceBadge, importData, openApp, openTab, shot, typeInto } from './helpers';
 
 test('trains a LoRA adapter and exports it', async ({ page }) => {
   test.setTimeout(360_000);
@@ -23,14 +23,14 @@ test('trains a LoRA adapter and exports it', async ({ page }) => {
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText(
     '4 rows imported (4 tokens)',
   );
-  await panel.getByLabel('Validation split').fill('0.25');
+  await typeInto(panel.getByLabel('Validation split'), '0.25');
   await panel.getByRole('button', { name: 'Preview row 1' }).click();
   await expect(panel.getByLabel('Template preview of row 1')).toContainText('⟨4⟩');
 
   panel = await openTab(page, 'Train');
-  await panel.getByLabel('Steps', { exact: true }).fill('3');
-  await panel.getByLabel('Batch size', { exact: true }).fill('2');
-  await panel.getByLabel('Max length', { exact: true }).fill('32');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), '3');
+  await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
+  await typeInto(panel.getByLabel('Max length', { exact: true }), '32');
   await panel.getByLabel('Run name').fill('e2e run');
   await panel.getByRole('button', { name: 'Start training' }).click();
   const progress = panel.getByRole('progressbar', { name: 'Training progress' });
@@ -96,9 +96,9 @@ test('pauses, resumes, survives a reload from its checkpoint, and stops with the
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
 
   panel = await openTab(page, 'Train');
-  await panel.getByLabel('Steps', { exact: true }).fill('400');
-  await panel.getByLabel('Batch size', { exact: true }).fill('2');
-  await panel.getByLabel('Checkpoint every').fill('2');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), '400');
+  await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
+  await typeInto(panel.getByLabel('Checkpoint every'), '2');
   await panel.getByLabel('Run name').fill('long run');
   await panel.getByRole('button', { name: 'Start training' }).click();
   const progress = panel.getByRole('progressbar', { name: 'Training progress' });
@@ -112,7 +112,11 @@ test('pauses, resumes, survives a reload from its checkpoint, and stops with the
   await panel.getByRole('button', { name: 'Resume' }).click();
   await expect(progress).toHaveAttribute('aria-valuetext', new RegExp(`^running · step (?!${paused} )`));
 
-  // closing the page mid-run: the run is interrupted and resumes from its last checkpoint
+  // closing the page mid-run asks first; once left, the run is interrupted and resumes from its checkpoint
+  page.once('dialog', (d) => {
+    expect(d.type()).toBe('beforeunload');
+    void d.accept();
+  });
   await page.reload();
   await loadModel();
   panel = await openTab(page, 'Train');

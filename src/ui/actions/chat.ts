@@ -2,7 +2,7 @@
 import type { Message } from '../../data/rows';
 import { useStudio } from '../../state/store';
 import type { ChatTurn } from '../../state/chat';
-import { cb, engine, errorText, isCancelled, newJobId } from '../engine';
+import { cb, engine, errorText, isCancelled, newJobId, untilLost } from '../engine';
 
 const st = () => useStudio.getState();
 let turnIds = 0;
@@ -29,10 +29,12 @@ async function stream(
   const jobId = newJobId('chat');
   st().patchReply(turnId, which, { jobId });
   try {
-    const res = await engine().generate(
-      { messages, adapterId, sampling: st().sampling },
-      cb((delta: string) => st().appendReply(turnId, which, delta)),
-      jobId,
+    const res = await untilLost((e) =>
+      e.generate(
+        { messages, adapterId, sampling: st().sampling },
+        cb((delta: string) => st().appendReply(turnId, which, delta)),
+        jobId,
+      ),
     );
     st().patchReply(turnId, which, { jobId: null, tokens: res.tokens, ms: res.ms });
   } catch (e) {

@@ -1,0 +1,295 @@
+// The studio under faults, on the tiny model (SwiftShader WebGPU). Each fault is one named step that checks
+// the message the user sees and that the dataset, the last checkpoint and the saved adapters are intact:
+// number fields typed key by key, a double click on Start, loads and deletions refused while a run trains,
+// leaving mid-run, a full disk in the worker, the engine worker dying, and a run owned by another tab.
+import { writeFileSync } from 'node:fs';
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { HUB_URL, TINY_REPO } from './env';
+import { importData, openApp, openTab, shot, typeInto } from './helpers';
+
+async function loadTiny(page: Page) {
+  const p = await openTab(page, 'Model');
+  await p.getByLabel('Hub endpoint').fill(HUB_URL);
+  await p.getByLabel('Hub repo id').fill(TINY_REPO);
+  await p.getByRole('button', { name: 'Load repo' }).click();
+  await expect(p.getByTestId('model-label')).toHaveText(TINY_REPO);
+}
+
+/** Model, 4 pre-tokenized rows, and a long run's settings (a checkpoint every step). */
+async function prepare(page: Page) {
+  await loadTiny(page);
+  const data = await openTab(page, 'Data');
+  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
+  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+  const panel = await openTab(page, 'Train');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), '400');
+  await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
+  await typeInto(panel.getByLabel('Checkpoint every'), '1');
+  return panel;
+}
+
+const stepOf = async (progress: Locator) =>
+  Number(/step (\d+)/.exec((await progress.getAttribute('aria-valuetext')) ?? '')?.[1] ?? -1);
+
+test('number fields keep what is typed; invalid text is marked and blocks Start', async ({ page }) => {
+  await openApp(page);
+  await loadTiny(page);
+  const data = await openTab(page, 'Data');
+  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
+  const panel = await openTab(page, 'Train');
+  const lr = panel.getByLabel('Learning rate');
+  const wd = panel.getByLabel('Weight decay');
+  await typeInto(lr, '0.0002');
+  await typeInto(wd, '0.01');
+  await expect(lr).toHaveValue('0.0002');
+  await expect(wd).toHaveValue('0.01');
+
+  const steps = panel.getByLabel('Steps', { exact: true });
+  await typeInto(steps, '12x');
+  await expect(steps).toHaveAttribute('aria-invalid', 'true');
+  await expect(steps).toHaveValue('12x'); // kept as typed, not rewritten
+  await expect(steps).toHaveAccessibleDescription(/"12x" is not a number/);
+  const start = panel.getByRole('button', { name: 'Start training' });
+  await expect(start).toBeDisabled();
+  await expect(panel).toContainText('Fix Steps: "12x" is not a number');
+  await typeInto(steps, '2.5');
+  await expect(steps).toHaveAccessibleDescription(/must be a whole number/);
+  await typeInto(steps, '12');
+  await expect(steps).not.toHaveAttribute('aria-invalid');
+  await expect(start).toBeEnabled();
+
+  // the chat tab's fields and the data tab's split behave the same
+  const chat = await openTab(page, 'Chat');
+  const maxNew = chat.getByLabel('Max new tokens');
+  await typeInto(maxNew, '0');
+  await expect(maxNew).toHaveAttribute('aria-invalid', 'true');
+  await expect(maxNew).toHaveAccessibleDescription(/must be at least 1/);
+  const data2 = await openTab(page, 'Data');
+  const split = data2.getByLabel('Validation split');
+  await typeInto(split, '0.25');
+  await expect(split).toHaveValue('0.25');
+  await expect(data2).toContainText('1 validation rows, 3 training rows');
+
+  // what was committed is what is kept (saved with the form, read back after a reload)
+  await page.waitForTimeout(800);
+  await page.reload();
+  const again = await openTab(page, 'Train');
+  await expect(again.getByLabel('Learning rate')).toHaveValue('0.0002');
+  await expect(again.getByLabel('Weight decay')).toHaveValue('0.01');
+  await expect(again.getByLabel('Steps', { exact: true })).toHaveValue('12');
+});
+
+test('a run under faults: double Start, refused loads and deletions, full disk, leaving, a dead worker', async ({
+  page,
+}) => {
+  test.setTimeout(420_000);
+  await openApp(page);
+  let panel = await prepare(page);
+  await panel.getByLabel('Run name').fill('faults run');
+  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
+  const history = panel.getByRole('table', { name: 'Run history' });
+
+  // a real double click on Start: one run, and it is not paused by the second click
+  await panel.getByRole('button', { name: 'Start training' }).dblclick();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step [1-9]/, { timeout: 120_000 });
+  await expect(history.getByRole('row').filter({ hasText: 'faults run' })).toHaveCount(1);
+  await page.waitForTimeout(1500);
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running /);
+
+  // a model load, an adapter import and deleting the run's dataset are refused while it trains
+  const model = await openTab(page, 'Model');
+  await model.getByRole('button', { name: 'Load repo' }).click();
+  const refusal = page.getByRole('alert').filter({ hasText: 'cannot be loaded while a run trains' });
+  await expect(refusal).toContainText('("faults run"): stop the run, or wait until it ends');
+  await expect(model.getByTestId('model-label')).toHaveText(TINY_REPO);
+  const lib = await openTab(page, 'Adapters & Export');
+  await lib
+    .getByLabel('Import PEFT adapter folder')
+    .setInputFiles('tests/fixtures/golden/llama/adapter_init');
+  await expect(
+    page
+      .getByRole('alert')
+      .filter({ hasText: 'adapter "adapter_init" cannot be imported while a run trains' }),
+  ).toBeVisible();
+  let data = await openTab(page, 'Data');
+  await data.getByRole('button', { name: 'Delete dataset' }).click();
+  await data.getByRole('button', { name: 'Confirm delete' }).click();
+  await expect(
+    page
+      .getByRole('alert')
+      .filter({ hasText: 'the dataset cannot be deleted while run "faults run" trains' }),
+  ).toBeVisible();
+  await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('data (4)');
+  panel = await openTab(page, 'Train');
+  const before = await stepOf(progress);
+  await expect.poll(() => stepOf(progress), { timeout: 60_000 }).toBeGreaterThan(before);
+
+  // leaving the page mid-run asks first
+  const asked = page.waitForEvent('dialog');
+  void page.reload({ timeout: 3000 }).catch(() => undefined);
+  const dialog = await asked;
+  expect(dialog.type()).toBe('beforeunload');
+  await dialog.dismiss();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running /);
+
+  // a paused run cannot be deleted without stopping it; the bar and the history show the same step
+  await panel.getByRole('button', { name: 'Pause' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^paused · step \d+/);
+  const paused = await stepOf(progress);
+  const row = history.getByRole('row').filter({ hasText: 'faults run' });
+  await expect(row).toContainText(`paused`);
+  await expect(row).toContainText(`${paused} / 400`);
+  await row.getByRole('button', { name: 'Delete run faults run' }).click();
+  await expect(row).toContainText('The run is training.');
+  await expect(row.getByRole('button', { name: 'Stop and delete run faults run' })).toBeVisible();
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await panel.getByRole('button', { name: 'Resume' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', new RegExp(`^running · step (?!${paused} )`));
+
+  // the disk fills up in the worker: the run pauses at its last checkpoint and says so
+  const worker = page.workers().find((w) => w.url().includes('engine'))!;
+  await worker.evaluate(() => {
+    const real = IDBObjectStore.prototype.put;
+    (globalThis as { __realPut?: unknown }).__realPut = real;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof real>) {
+      if (this.name === 'metrics')
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return real.apply(this, args);
+    };
+  });
+  const full = page
+    .getByRole('alert')
+    .filter({ hasText: 'browser storage is full: training metrics was not saved' });
+  await expect(full.first()).toContainText(/The run is paused at its checkpoint of step \d+/);
+  await expect(progress).toHaveAttribute('aria-valuetext', /^paused · /);
+  const kept = Number(/checkpoint of step (\d+)/.exec(await full.first().innerText())![1]);
+  await expect(row).toContainText(`${kept} / 400`);
+  await worker.evaluate(() => {
+    IDBObjectStore.prototype.put = (
+      globalThis as { __realPut?: typeof IDBObjectStore.prototype.put }
+    ).__realPut!;
+  });
+  await shot(page, 'fault-storage-full');
+
+  // resumed from the history: the bar starts from the kept step, as the history says
+  await row.getByRole('button', { name: 'Resume faults run' }).click();
+  await expect(progress).toHaveAttribute(
+    'aria-valuetext',
+    new RegExp(`^(starting|running) · step ${kept} / 400`),
+  );
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step \d+ .*checkpoint at/, {
+    timeout: 60_000,
+  });
+
+  // the engine worker dies (as when the browser runs out of memory): noticed, run interrupted, resumable
+  const ckpt = Number(/checkpoint at (\d+)/.exec((await progress.getAttribute('aria-valuetext'))!)![1]);
+  await page
+    .workers()
+    .find((w) => w.url().includes('engine'))!
+    .evaluate(() => self.close())
+    .catch(() => undefined); // the worker may be gone before it answers
+  const lost = page.getByRole('alert').filter({ hasText: 'the engine stopped' });
+  await expect(lost).toContainText('Run "faults run" was interrupted; its checkpoint of step');
+  await expect(progress).toHaveAttribute('aria-valuetext', /^interrupted · /);
+  await expect(row).toContainText('interrupted');
+  await expect(row).toContainText(new RegExp(`(${ckpt}|${ckpt + 1}) / 400`));
+  await shot(page, 'fault-worker-died');
+  // a new engine starts; with the model loaded again the run resumes from its checkpoint and stops
+  await loadTiny(page);
+  panel = await openTab(page, 'Train');
+  await row.getByRole('button', { name: 'Resume faults run' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step \d+/, { timeout: 120_000 });
+  await panel.getByRole('button', { name: 'Stop' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^stopped · step \d+/, { timeout: 60_000 });
+
+  // what the user made is all there
+  data = await openTab(page, 'Data');
+  await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('data (4)');
+  const lib2 = (await openTab(page, 'Adapters & Export')).getByRole('table', { name: 'Adapter library' });
+  await expect(
+    lib2.getByRole('textbox', { name: /^Name of adapter faults run \(stopped at \d+\)$/ }),
+  ).toBeVisible();
+});
+
+test('two tabs: the run belongs to the tab training it; the other shows it and marks it only once that tab is gone', async ({
+  context,
+}) => {
+  test.setTimeout(300_000);
+  const a = await context.newPage();
+  await openApp(a);
+  const panel = await prepare(a);
+  await panel.getByLabel('Run name').fill('tab A run');
+  await panel.getByRole('button', { name: 'Start training' }).click();
+  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step [1-9]/, { timeout: 120_000 });
+
+  const b = await context.newPage();
+  await openApp(b);
+  const other = await openTab(b, 'Train');
+  const row = other
+    .getByRole('table', { name: 'Run history' })
+    .getByRole('row')
+    .filter({ hasText: 'tab A run' });
+  await expect(row).toContainText('running');
+  await expect(row).toContainText('in another tab');
+  await expect(row.getByRole('button', { name: 'Delete run tab A run' })).toBeDisabled();
+  await expect(row.getByRole('button', { name: 'Resume tab A run' })).toHaveCount(0);
+  await b.waitForTimeout(4000);
+  await expect(row).not.toContainText('interrupted');
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running /); // tab A trains on
+
+  await a.close(); // no beforeunload: the tab is simply gone
+  await expect(row).toContainText('interrupted', { timeout: 20_000 });
+  await expect(row).not.toContainText('in another tab');
+  await expect(row.getByRole('button', { name: 'Resume tab A run' })).toBeVisible();
+});
+
+test('20,000 alpaca rows import off the page: frames keep coming, the table stays paged, bad lines are named', async ({
+  page,
+}, info) => {
+  test.setTimeout(180_000);
+  const file = info.outputPath('alpaca-20k.jsonl');
+  const lines = Array.from({ length: 20_000 }, (_, i) =>
+    JSON.stringify({
+      instruction: `Define word ${i + 1}.`,
+      input: '',
+      output: `Word ${i + 1} means ${i % 97}.`,
+    }),
+  );
+  lines[12_344] = '{"instruction": "broken row"'; // line 12,345
+  writeFileSync(file, lines.join('\n') + '\n');
+  await openApp(page);
+  const data = await openTab(page, 'Data');
+  // the longest gap between two frames while the file is parsed, stored and shown
+  await page.evaluate(() => {
+    const w = globalThis as { __gap?: number; __stop?: boolean };
+    w.__gap = 0;
+    let last = performance.now();
+    const tick = (t: number) => {
+      w.__gap = Math.max(w.__gap!, t - last);
+      last = t;
+      if (!w.__stop) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  const t0 = Date.now();
+  await data.getByLabel('Import dataset file').setInputFiles(file);
+  const preview = data.getByRole('region', { name: 'Import preview' });
+  await expect(preview.getByRole('list', { name: 'Import errors' })).toContainText('alpaca-20k.jsonl:12345');
+  await preview.getByRole('button', { name: 'Import 19999 rows' }).click();
+  const table = data.getByRole('table', { name: 'Rows of alpaca-20k' });
+  await expect(data).toContainText('rows 1–50 of 19999');
+  const seconds = (Date.now() - t0) / 1000;
+  const gap = await page.evaluate(() => {
+    const w = globalThis as { __gap?: number; __stop?: boolean };
+    w.__stop = true;
+    return w.__gap!;
+  });
+  console.log(`20,000-row import: ${seconds.toFixed(1)} s, longest frame gap ${Math.round(gap)} ms`);
+  expect(gap, 'the page froze during the import').toBeLessThan(1500);
+  await expect(table.getByRole('row')).toHaveCount(51); // one page is drawn, not 19,999 rows
+  await typeInto(table.getByLabel('Row 1 output'), 'Edited while large.');
+  await expect(table.getByLabel('Row 1 output')).toHaveValue('Edited while large.');
+  await data.getByRole('button', { name: 'Next page' }).click();
+  await expect(table.getByLabel('Row 51 instruction')).toHaveValue('Define word 51.');
+});
