@@ -14,6 +14,7 @@ import {
 import { NumberInput } from '../NumberInput';
 import { Card, Empty, Field } from '../common';
 import { DataStats } from './DataStats';
+import { DataTools } from './DataTools';
 import { DataTable } from './DataTable';
 import { ImportPreview } from './ImportPreview';
 import { TemplatePreview } from './TemplatePreview';
@@ -193,6 +194,7 @@ export function DataTab() {
           </div>
         </div>
       )}
+      {ds && <DataTools ds={ds} />}
     </div>
   );
 }
