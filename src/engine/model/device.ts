@@ -6,7 +6,7 @@ import type { ModelConfig } from './config';
 import { ropeTables } from './rope';
 import { partName, splitRows } from './vocab';
 import { f32ArrayToF16 } from '../io/dtype';
-import type { WeightStorage } from './weight-inputs';
+import { storedDtype, type WeightStorage } from './weight-inputs';
 
 export interface BaseModel {
   config: ModelConfig;
@@ -43,28 +43,24 @@ export class DeviceModel {
   ): Promise<DeviceModel> {
     const d = new DeviceModel(rt, model.config);
     const storage = (d.storage = opts.storage ?? 'float32');
-    const bytes = storage === 'float16' ? 2 : 4;
     const limit = opts.maxTensorBytes ?? rt.info.maxStorageBufferBindingSize ?? Infinity;
-    const put = (data: Float32Array, shape: number[]) =>
-      storage === 'float16'
+    const put = (name: string, data: Float32Array, shape: number[]) =>
+      storedDtype(name, storage) === 'float16'
         ? rt.upload('float16', f32ArrayToF16(data), shape)
         : rt.upload('float32', data, shape);
     for await (const [name, w] of 'weights' in model ? model.weights : model.tensors()) {
       const vocab = name === 'model.embed_tokens.weight' || name === 'lm_head.weight';
-      const parts =
-        vocab && w.data.length * bytes > limit
-          ? splitRows(w.shape[0], w.shape[1], (limit / bytes) * 4)
-          : null;
+      const parts = vocab && w.data.byteLength > limit ? splitRows(w.shape[0], w.shape[1], limit) : null;
       if (!parts) {
         d.shapes.set(name, w.shape);
-        d.weights.set(name, await put(w.data, w.shape));
+        d.weights.set(name, await put(name, w.data, w.shape));
         continue;
       }
       for (const [k, p] of parts.entries()) {
         const shape = [p.rows, w.shape[1]];
         const data = w.data.subarray(p.offset * w.shape[1], (p.offset + p.rows) * w.shape[1]);
         d.shapes.set(partName(name, k), shape);
-        d.weights.set(partName(name, k), await put(data, shape));
+        d.weights.set(partName(name, k), await put(name, data, shape));
       }
     }
     return d;

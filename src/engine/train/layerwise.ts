@@ -12,7 +12,7 @@ import { flatLayout, slotKey, type LoraSpec } from '../model/lora';
 import { ALL_LINEAR } from './config';
 import { dropoutMask } from './dropout';
 import { adamw, clipped, finalNorm, lossHead, loraSlots, optimizerInputs } from './step';
-import { weightInput, type WeightStorage } from '../model/weight-inputs';
+import { storedDtype, weightInput, type WeightStorage } from '../model/weight-inputs';
 
 export interface LayerwiseSpec {
   config: ModelConfig;
@@ -54,7 +54,8 @@ export function buildEmbedGraph(s: LayerwiseSpec): Graph {
   const sinT = g.input('rope_sin', 'float32', [T, hd]);
   const w = new Map<string, Value>();
   for (const [name, shape] of s.weightShapes)
-    if (name.startsWith('model.embed_tokens.weight')) w.set(name, weightInput(g, name, shape, s.storage));
+    if (name.startsWith('model.embed_tokens.weight'))
+      w.set(name, weightInput(g, name, shape, storedDtype(name, s.storage)));
   g.output(embed(c, w, ids), 'h'); // (B·T, D)
   const { cos, sin } = ropeAt(cosT, sinT, positions); // (B, 1, T, hd)
   g.output(cos, 'cos');
@@ -127,7 +128,7 @@ export function buildHeadGraph(s: LayerwiseSpec, N: number, chunk: number, grad:
   const head = c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
   for (const [name, shape] of s.weightShapes)
     if (name.startsWith(head) || name === 'model.norm.weight')
-      w.set(name, weightInput(g, name, shape, s.storage));
+      w.set(name, weightInput(g, name, shape, storedDtype(name, s.storage)));
   const rows = finalNorm(c, w, o.gather(h, labelPos)); // (N, D)
   const { loss, dh } = lossHead(c, w, rows, labelIds, labelW, chunk, grad);
   g.output(loss, 'loss');

@@ -53,15 +53,16 @@ export interface MemoryPlan {
 /** Process baseline of the CLI on the CPU backend (node, tsx, onnxruntime), measured on Linux x64. */
 export const CPU_OVERHEAD = 330 * MiB;
 
-function shapes(c: ModelConfig) {
-  let params = 0;
-  let largest = 0;
+/** Parameters of the decoder layers (storable as float16) and of the rest (vocabulary matrices, final norm). */
+function counts(c: ModelConfig) {
+  let layers = 0;
+  let rest = 0;
   for (const [name, s] of expectedWeights(c)) {
     const n = s.reduce((a, b) => a * b, 1);
-    params += n;
-    if (name !== 'model.embed_tokens.weight' && name !== 'lm_head.weight') largest = Math.max(largest, n);
+    if (name.startsWith('model.layers.')) layers += n;
+    else rest += n;
   }
-  return { params, largest };
+  return { layers, rest };
 }
 
 /** float32 activations one layer's forward keeps for its backward, per token of the micro-batch. */
@@ -81,7 +82,7 @@ export function predict(r: PlanRequest, plan: PlanKind, storage: WeightStorage, 
   const M = r.train.batchSize * T;
   const D = c.hidden_size;
   const L = c.num_hidden_layers;
-  const { params } = shapes(c);
+  const { layers, rest } = counts(c);
   const specs = loraSpecs(c, resolveTargets(r.train.targets));
   const P = specs.reduce((a, s) => a + r.train.rank * (s.in + s.out), 0);
   const perLayer = M * layerFloatsPerToken(c, T) * 4;
@@ -91,10 +92,10 @@ export function predict(r: PlanRequest, plan: PlanKind, storage: WeightStorage, 
     plan === 'whole'
       ? L * perLayer + 2 * M * D * 4
       : // residual streams h₀…h_L, dh twice, and one layer's forward kept plus its backward's temporaries
-        (L + 3) * M * D * 4 + 1.6 * perLayer;
+        (L + 3) * M * D * 4 + 1.6 * perLayer + (storage === 'float16' ? (layers / L) * 4 : 0);
   const breakdown: Breakdown = {
     overhead: r.backend === 'webgpu' ? 0 : CPU_OVERHEAD,
-    weights: params * (storage === 'float16' ? 2 : 4),
+    weights: layers * (storage === 'float16' ? 2 : 4) + rest * 4,
     lora: 7 * P * 4,
     activations,
     head,
@@ -105,11 +106,26 @@ export function predict(r: PlanRequest, plan: PlanKind, storage: WeightStorage, 
 
 const mib = (b: number) => `${Math.round(b / MiB)} MiB`;
 
+/**
+ * The candidates, fastest first: the whole-model graph (float32 weights: it reads every layer's weights in its
+ * backward too, so cast copies would all be alive at once), then layer-wise — float16 weights first when the
+ * checkpoint is 16-bit (the same numbers in less memory), float32 first when rounding would change them.
+ */
+function candidates(r: PlanRequest): [PlanKind, WeightStorage][] {
+  const layerwise: [PlanKind, WeightStorage][] = !r.f16
+    ? [['layerwise', 'float32']]
+    : r.source16
+      ? [['layerwise', 'float16']]
+      : [
+          ['layerwise', 'float32'],
+          ['layerwise', 'float16'],
+        ];
+  const all: [PlanKind, WeightStorage][] = [['whole', 'float32'], ...layerwise];
+  return r.force ? all.filter(([p]) => p === r.force) : all;
+}
+
 /** The fastest plan whose predicted peak fits the budget, or a UserError saying what to lower. */
 export function planMemory(r: PlanRequest): MemoryPlan {
-  const storages: WeightStorage[] =
-    r.source16 && r.f16 ? ['float16'] : r.f16 ? ['float32', 'float16'] : ['float32'];
-  const plans: PlanKind[] = r.force ? [r.force] : ['whole', 'layerwise'];
   const base = ceChunkRows(r.config.vocab_size);
   const chunks = [base, Math.max(8, base >> 2), 8].filter((x, i, a) => a.indexOf(x) === i);
   const T = r.seqLen ?? r.train.maxLen;
@@ -119,26 +135,24 @@ export function planMemory(r: PlanRequest): MemoryPlan {
       `attention scores of ${r.train.batchSize} × ${T} tokens need ${mib(scores)} in one buffer but this GPU binds at most ${mib(r.maxBinding)}; lower the batch size or max length`,
     );
   let best: MemoryPlan | null = null;
-  for (const storage of storages)
-    for (const plan of plans)
-      for (const chunk of chunks) {
-        const p = predict(r, plan, storage, chunk);
-        if (!best || p.peak < best.peak) best = p;
-        if (p.peak > r.budget) continue;
-        if (storage === 'float16')
-          p.notes.push(
-            r.source16
-              ? 'base weights kept as float16 (the checkpoint is 16-bit)'
-              : 'base weights stored as float16 to fit the budget (rounded from float32)',
-          );
-        if (plan === 'layerwise' && !r.force)
-          p.notes.push(
-            'layer-wise plan: the whole-model step would need ' +
-              mib(predict(r, 'whole', storage, base).peak),
-          );
-        if (chunk !== base) p.notes.push(`cross-entropy in chunks of ${chunk} rows`);
-        return p;
-      }
+  for (const [plan, storage] of candidates(r))
+    for (const chunk of chunks) {
+      const p = predict(r, plan, storage, chunk);
+      if (!best || p.peak < best.peak) best = p;
+      if (p.peak > r.budget) continue;
+      if (storage === 'float16')
+        p.notes.push(
+          r.source16
+            ? 'base weights kept as float16 (the checkpoint is 16-bit)'
+            : 'base weights stored as float16 to fit the budget (rounded from float32)',
+        );
+      if (plan === 'layerwise' && !r.force)
+        p.notes.push(
+          'layer-wise plan: the whole-model step would need ' + mib(predict(r, 'whole', 'float32', base).peak),
+        );
+      if (chunk !== base) p.notes.push(`cross-entropy in chunks of ${chunk} rows`);
+      return p;
+    }
   const b = best!;
   const lower =
     b.breakdown.weights + b.breakdown.overhead > r.budget

@@ -11,7 +11,7 @@ import { flatLayout, slotKey, type FlatEntry, type LoraSpec } from '../model/lor
 import { backProjectRows, projectRows } from '../model/vocab';
 import { ALL_LINEAR } from './config';
 import { dropoutMask } from './dropout';
-import { weightInput, type WeightStorage } from '../model/weight-inputs';
+import { storedDtype, weightInput, type WeightStorage } from '../model/weight-inputs';
 
 export type StepMode = 'train' | 'accumulate' | 'eval';
 
@@ -99,7 +99,7 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
   const labelW = g.input('label_w', 'float32', [N]);
   const w = new Map<string, Value>();
   for (const [name, shape] of spec.weightShapes)
-    w.set(name, weightInput(g, name, shape, spec.storage ?? 'float32'));
+    w.set(name, weightInput(g, name, shape, storedDtype(name, spec.storage ?? 'float32')));
 
   // all LoRA tensors live in one flat vector (A then B of each slot): one input, and the optimizer, the norm
   // and the accumulation are a handful of nodes over it instead of a dozen per tensor

@@ -1,0 +1,77 @@
+// The memory planner picks the fastest plan that fits, lowers storage and chunks only when needed, and refuses
+// clearly when nothing fits (Qwen2.5-0.5B's real shapes; no weights are needed to plan).
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../model/config';
+import { planMemory, predict, type PlanRequest } from './planner';
+
+const MiB = 2 ** 20;
+const qwen = parseConfig({
+  model_type: 'qwen2',
+  hidden_size: 896,
+  intermediate_size: 4864,
+  num_hidden_layers: 24,
+  num_attention_heads: 14,
+  num_key_value_heads: 2,
+  vocab_size: 151936,
+  max_position_embeddings: 32768,
+  rope_theta: 1e6,
+  rms_norm_eps: 1e-6,
+  tie_word_embeddings: true,
+});
+const request = (over: Partial<PlanRequest>): PlanRequest => ({
+  config: qwen,
+  train: { batchSize: 4, maxLen: 512, rank: 16, targets: 'all-linear', packing: false },
+  backend: 'cpu',
+  f16: true,
+  source16: true,
+  budget: 64 * 1024 * MiB,
+  ...over,
+});
+
+describe('memory planner', () => {
+  it('takes the whole-model graph when it fits', () => {
+    const p = planMemory(request({}));
+    expect(p.plan).toBe('whole');
+    expect(p.storage).toBe('float32');
+    expect(p.peak).toBeLessThan(p.budget);
+  });
+
+  it('goes layer-wise with float16 layer weights for a 16-bit checkpoint under 3 GiB', () => {
+    const p = planMemory(request({ budget: 3072 * MiB }));
+    expect(p.plan).toBe('layerwise');
+    expect(p.storage).toBe('float16');
+    expect(p.peak).toBeLessThanOrEqual(3072 * MiB);
+    expect(p.notes.join(' ')).toMatch(/whole-model step would need \d+ MiB/);
+    // a float32 checkpoint keeps float32 weights when that fits
+    expect(planMemory(request({ budget: 4096 * MiB, source16: false })).storage).toBe('float32');
+  });
+
+  it('layer-wise needs far less than the whole-model graph, and more with longer rows', () => {
+    const whole = predict(request({}), 'whole', 'float32', 64);
+    const lw = predict(request({}), 'layerwise', 'float32', 64);
+    expect(lw.breakdown.activations).toBeLessThan(whole.breakdown.activations / 4);
+    const long = predict(
+      request({ train: { batchSize: 1, maxLen: 4096, rank: 16, targets: 'all-linear', packing: false } }),
+      'layerwise',
+      'float32',
+      64,
+    );
+    expect(long.breakdown.activations).toBeGreaterThan(lw.breakdown.activations);
+  });
+
+  it('a forced plan is kept, and the refusal says what to lower', () => {
+    expect(planMemory(request({ force: 'layerwise' })).plan).toBe('layerwise');
+    expect(() => planMemory(request({ budget: 2500 * MiB, force: 'whole' }))).toThrow(
+      /whole-model plan, over the memory budget of 2500 MiB; lower the batch size or the max length/,
+    );
+    expect(() => planMemory(request({ budget: 600 * MiB }))).toThrow(
+      /the model alone does not fit: choose a smaller model/,
+    );
+  });
+
+  it('without float16 on the device (WebGPU without shader-f16) weights stay float32', () => {
+    const p = planMemory(request({ backend: 'webgpu', f16: false, budget: 3500 * MiB }));
+    expect(p.storage).toBe('float32');
+    expect(p.plan).toBe('layerwise');
+  });
+});
