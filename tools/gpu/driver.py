@@ -1,0 +1,288 @@
+"""GPU benchmark driver, run by run.sh inside the unpacked bundle (tools/gpu/build.sh makes it; README there).
+
+Stages, each with a time cap inside one overall budget; OUT/results.json (and OUT/<gpu>.json) is rewritten
+after every stage, so a run cut off still returns what it measured:
+  probe     nvidia-smi, Vulkan ICDs, the Dawn adapter (features, limits, shader-f16), Python packages
+  peft      transformers + peft load our adapter and merged export of a tiny Qwen2 and Llama: logits vs ours
+  ours_*    our bench on WebGPU (Dawn/Vulkan): train 4×512 r8 all-linear, decode batch 1 and 2, GPU memory
+  torch_*   PyTorch eager fp32 and bf16 on the same shapes (CUDA when available, else the CPU)
+  recipe    the exported cluster recipe's train_hf.py trains a few steps; its adapter back in our engine
+--quick uses tiny shapes (software WebGPU, CPU torch) to test the bundle itself.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NODE = str(HERE / "bin" / "node")
+PY = sys.executable
+# FP32 (non-tensor) peak TFLOP/s by GPU name, for MFU; first match wins.
+FP32_PEAK = [
+    (r"H100.*PCIe", 51.2), (r"H100|H200|GH200", 66.9), (r"A100", 19.5), (r"L40S", 91.6), (r"L40", 90.5),
+    (r"L4\b", 30.3), (r"A10G", 31.2), (r"A10\b", 31.2), (r"RTX 4090", 82.6), (r"V100", 15.7), (r"T4\b", 8.1),
+]
+SHAPES = ["smollm2-135m", "qwen2.5-0.5b"]
+
+
+def now():
+    return time.monotonic()
+
+
+class Run:
+    def __init__(self, out, budget, quick):
+        self.out, self.quick = Path(out), quick
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.t0, self.budget = now(), budget
+        self.res = {"bundle": (HERE / "VERSION").read_text().strip() if (HERE / "VERSION").exists() else None,
+                    "quick": quick, "budget_s": budget, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "stages": {}}
+        self.slack = 0.0
+
+    def left(self):
+        return self.budget - (now() - self.t0)
+
+    def save(self):
+        self.res["elapsed_s"] = round(now() - self.t0, 1)
+        text = json.dumps(self.res, indent=1)
+        for name in {"results.json", f"{gpu_slug(self.res)}.json"}:
+            tmp = self.out / (name + ".tmp")
+            tmp.write_text(text)
+            tmp.replace(self.out / name)
+
+    def stage(self, name, cap, later, fn):
+        """Runs fn(timeout) with its cap plus the time earlier stages left unused, keeping 20 s per later stage."""
+        timeout = min(cap + self.slack, self.left() - 20 * later)
+        if timeout < 15:
+            self.res["stages"][name] = {"skipped": f"no time left ({self.left():.0f} s of the budget)"}
+            self.save()
+            return None
+        t = now()
+        print(f"[{now() - self.t0:6.1f}s] {name} (up to {timeout:.0f} s)", flush=True)
+        try:
+            r = fn(timeout)
+        except Exception as e:  # one failed stage must not cost the others
+            r = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()[-3000:]}
+        used = now() - t
+        self.slack = max(0.0, cap + self.slack - used)
+        r = dict(r or {})
+        r["seconds"] = round(used, 1)
+        self.res["stages"][name] = r
+        self.save()
+        print(f"[{now() - self.t0:6.1f}s] {name}: {json.dumps(r)[:400]}", flush=True)
+        return r
+
+
+def gpu_slug(res):
+    name = res.get("gpu", {}).get("name") or "no-gpu"
+    return re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-").lower()
+
+
+def sh(cmd, timeout, cwd=None, env=None):
+    """Runs cmd, returns (returncode or 'timeout', stdout, stderr); output of a killed run is kept."""
+    log = HERE / ".last-stdout"
+    with open(log, "w") as so, open(str(log) + ".err", "w") as se:
+        p = subprocess.Popen(cmd, stdout=so, stderr=se, cwd=cwd, env=env, start_new_session=True)
+        try:
+            rc = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)
+            p.wait()
+            rc = "timeout"
+    return rc, log.read_text(errors="replace"), Path(str(log) + ".err").read_text(errors="replace")
+
+
+def last_json(text):
+    for line in reversed(text.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                pass
+    return None
+
+
+# ---------------------------------------------------------------- stages
+
+
+def probe(run, timeout):
+    out = {"env": {k: os.environ.get(k) for k in ("VK_ICD_FILENAMES", "LD_LIBRARY_PATH", "NVIDIA_DRIVER_CAPABILITIES")}}
+    if shutil.which("nvidia-smi"):
+        rc, so, se = sh(["nvidia-smi", "--query-gpu=name,memory.total,driver_version,clocks.max.sm,power.limit",
+                         "--format=csv,noheader"], 30)
+        out["nvidia_smi"] = so.strip() or se.strip()
+        if rc == 0 and so.strip():
+            f = [x.strip() for x in so.strip().splitlines()[0].split(",")]
+            run.res["gpu"] = {"name": f[0], "memory": f[1], "driver": f[2], "max_sm_clock": f[3], "power_limit": f[4]}
+    else:
+        out["nvidia_smi"] = "not found"
+    icds = {}
+    for d in ["/etc/vulkan/icd.d", "/usr/share/vulkan/icd.d", "/usr/local/share/vulkan/icd.d"]:
+        for f in sorted(Path(d).glob("*.json")) if Path(d).is_dir() else []:
+            icds[str(f)] = f.read_text(errors="replace")[:300]
+    out["vulkan_icds"] = icds
+    rc, so, se = sh([NODE, str(HERE / "app" / "probe.mjs")], min(timeout, 120))
+    out["dawn"] = last_json(so) or {"rc": rc, "stderr": se[-2000:]}
+    rc, so, se = sh([PY, str(HERE / "hf_check.py"), "versions"], 60)
+    out["python"] = {"executable": PY, "version": sys.version.split()[0], "packages": last_json(so) or se[-500:]}
+    rc, so, se = sh([PY, "-c", "import torch,json; print(json.dumps({'cuda': torch.cuda.is_available(), "
+                     "'device': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}))"], 60)
+    out["torch_cuda"] = last_json(so) or se[-500:]
+    name = run.res.get("gpu", {}).get("name", "")
+    peak = next((p for pat, p in FP32_PEAK if re.search(pat, name)), None)
+    run.res["fp32_peak_tflops"] = peak
+    return out
+
+
+def peft_stage(run, timeout):
+    out = {}
+    for case in sorted((HERE / "fixtures" / "peft").iterdir()):
+        left = timeout - sum(v.get("seconds", 0) for v in out.values())
+        t = now()
+        rc, so, se = sh([PY, str(HERE / "hf_check.py"), "logits", str(case)], max(10, left))
+        out[case.name] = last_json(so) or {"rc": rc, "stderr": se[-2000:]}
+        out[case.name]["seconds"] = round(now() - t, 1)
+    out["ok"] = all(v.get("ok") for v in out.values() if isinstance(v, dict))
+    return out
+
+
+def bench_args(run, shape):
+    if run.quick:
+        return ["--shape", shape, "--layers", "1", "--batch", "1", "--seq", "16", "--steps", "1",
+                "--new-tokens", "4", "--prompt", "4", "--decode-batch", "1,2", "--targets", "all-linear"]
+    return ["--shape", shape, "--batch", "4", "--seq", "512", "--steps", "3", "--new-tokens", "64",
+            "--prompt", "16", "--decode-batch", "1,2", "--targets", "all-linear", "--rank", "8"]
+
+
+def ours(run, shape, timeout):
+    cmd = [NODE, str(HERE / "app" / "bench.mjs"), "--backend", "webgpu", "--no-torch", *bench_args(run, shape)]
+    if run.res.get("fp32_peak_tflops"):
+        cmd += ["--peak-tflops", str(run.res["fp32_peak_tflops"])]
+    rc, so, se = sh(cmd, timeout)
+    partials = [json.loads(l[len("BENCH_PARTIAL "):]) for l in so.splitlines() if l.startswith("BENCH_PARTIAL ")]
+    final = last_json(so)
+    res = {"rc": rc, "command": " ".join(cmd[1:]), "partial": partials}
+    if final:
+        res["result"] = final["ours"]
+    else:
+        res["stdout_tail"], res["stderr_tail"] = so[-1500:], se[-3000:]
+    return res
+
+
+def torch_stage(run, shape, dtype, timeout):
+    dev = "cuda" if (run.res["stages"].get("probe", {}).get("torch_cuda") or {}).get("cuda") else "cpu"
+    if dev == "cpu" and not run.quick:
+        return {"skipped": "no CUDA in this Python's torch"}
+    args = bench_args(run, shape)
+    cmd = [PY, str(HERE / "bench_torch.py"), "--json", "--device", dev, "--dtype", dtype, *args,
+           "--threads", str(os.cpu_count() or 2)]
+    rc, so, se = sh(cmd, timeout, cwd=str(HERE))
+    res = {"rc": rc, "device": dev, "command": " ".join(cmd[1:])}
+    j = last_json(so)
+    if j:
+        res["result"] = j
+    else:
+        res["stderr_tail"] = se[-3000:]
+    return res
+
+
+def recipe(run, timeout):
+    from importlib.util import find_spec
+
+    missing = [m for m in ("transformers", "peft", "accelerate") if find_spec(m) is None]
+    if missing:
+        return {"skipped": f"not installed: {', '.join(missing)}"}
+    work = run.out / "recipe-run"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(HERE / "fixtures" / "recipe" / "bundle", work)
+    base = HERE / "fixtures" / "recipe" / "base"
+    for script in ("train_trl.py",):  # BASE_MODEL is where the model folder is on this machine
+        p = work / script
+        p.write_text(re.sub(r"^BASE_MODEL = .*$", f"BASE_MODEL = {json.dumps(str(base))}", p.read_text(), flags=re.M))
+    t = now()
+    rc, so, se = sh([PY, "train_hf.py"], timeout * 0.6, cwd=str(work))
+    res = {"rc": rc, "train_seconds": round(now() - t, 1), "log_tail": (so + se)[-2500:]}
+    adapter = work / "adapter"
+    if rc != 0 or not (adapter / "adapter_model.safetensors").exists():
+        return res
+    res["trainer_log"] = [line for line in so.splitlines() if "'loss'" in line][-8:]
+    rc, so2, se2 = sh([PY, str(HERE / "hf_check.py"), "recipe-loss", str(work), str(adapter)], max(15, timeout * 0.2))
+    res["hf"] = last_json(so2) or {"rc": rc, "stderr": se2[-2000:]}
+    rc, so3, se3 = sh([NODE, str(HERE / "app" / "main.mjs"), "eval", "--model", str(base), "--adapter", str(adapter),
+                       "--data", str(work / "data.jsonl"), "--max-len", "32", "--backend", "cpu", "--quiet"],
+                      max(15, timeout * 0.2))
+    res["ours"] = last_json(so3) or {"rc": rc, "stderr": se3[-2000:]}
+    a, b = res["hf"].get("loss"), res["ours"].get("loss")
+    if a is not None and b is not None:
+        res["loss_diff"] = abs(a - b)
+        res["ok"] = abs(a - b) <= 1e-3 * max(1.0, abs(a)) and res["hf"].get("tokens") == res["ours"].get("tokens")
+    return res
+
+
+def summary(run):
+    st = run.res["stages"]
+    peak = run.res.get("fp32_peak_tflops")
+    rows = {}
+    for shape in SHAPES:
+        o = (st.get(f"ours_{shape}") or {}).get("result") or {}
+        f32 = ((st.get(f"torch_{shape}_float32") or {}).get("result")) or {}
+        b16 = ((st.get(f"torch_{shape}_bfloat16") or {}).get("result")) or {}
+        dec = {d["batch"]: d for d in o.get("decode", []) if d.get("sampling") == "greedy"}
+        flops = o.get("train_flops_per_token")
+        r = {
+            "ours_train_tokens_per_s": o.get("train_tokens_per_s"),
+            "ours_step_ms": o.get("train_step_ms"),
+            "ours_first_step_ms": o.get("train_first_step_ms"),
+            "ours_train_gpu_peak_mb": o.get("train_gpu_peak_mb"),
+            "ours_dispatches_per_step": o.get("dispatches_per_step"),
+            "ours_mfu": o.get("mfu"),
+            "ours_decode_b1_tokens_per_s": (dec.get(1) or {}).get("tokens_per_s"),
+            "ours_decode_b2_tokens_per_s": (dec.get(2) or {}).get("tokens_per_s"),
+            "ours_dispatches_per_decoded_token": (dec.get(1) or {}).get("dispatches_per_token"),
+            "torch_fp32_train_tokens_per_s": f32.get("train_tokens_per_s"),
+            "torch_bf16_train_tokens_per_s": b16.get("train_tokens_per_s"),
+            "torch_fp32_decode_b1_tokens_per_s": f32.get("decode_tokens_per_s"),
+            "torch_fp32_peak_mb": f32.get("train_gpu_peak_mb"),
+        }
+        if flops and peak and f32.get("train_tokens_per_s"):
+            r["torch_fp32_mfu"] = f32["train_tokens_per_s"] * flops / (peak * 1e12)
+        if r["ours_train_tokens_per_s"] and r["torch_fp32_train_tokens_per_s"]:
+            r["train_ours_over_torch_fp32"] = r["ours_train_tokens_per_s"] / r["torch_fp32_train_tokens_per_s"]
+        rows[shape] = r
+    run.res["summary"] = rows
+    run.save()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--budget", type=float, default=520, help="seconds for all stages together")
+    ap.add_argument("--quick", action="store_true", help="tiny shapes: tests the bundle on software WebGPU / CPU")
+    a = ap.parse_args()
+    run = Run(a.out, a.budget, a.quick)
+    run.save()
+    # (name, cap seconds, function); caps add up to about the default budget
+    stages = [("probe", 45, lambda t: probe(run, t)), ("peft", 45, lambda t: peft_stage(run, t))]
+    caps = {"smollm2-135m": (110, 25), "qwen2.5-0.5b": (160, 30)}
+    for shape in SHAPES:
+        stages.append((f"ours_{shape}", caps[shape][0], lambda t, s=shape: ours(run, s, t)))
+        for dtype in ("float32", "bfloat16"):
+            stages.append((f"torch_{shape}_{dtype}", caps[shape][1], lambda t, s=shape, d=dtype: torch_stage(run, s, d, t)))
+    stages.append(("recipe", 60, lambda t: recipe(run, t)))
+    if a.quick:
+        stages = [(n, c * 4, f) for n, c, f in stages]
+    for i, (name, cap, fn) in enumerate(stages):
+        run.stage(name, cap, len(stages) - i - 1, fn)
+        summary(run)
+    print(json.dumps(run.res["summary"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
