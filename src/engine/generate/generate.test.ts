@@ -1,7 +1,9 @@
 // Decoding with the KV cache equals a full forward pass without cache (logits to 1e-4) on llama, qwen2
-// and qwen3, with two prompts of different lengths (left padding) and an adapter.
+// and qwen3, with two prompts of different lengths (left padding) and an adapter; float16 weight storage
+// decodes as float32 weights rounded to float16.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toOnnx } from '../graph/onnx';
+import { f16ArrayToF32, f32ArrayToF16 } from '../io/dtype';
 import { readAdapter } from '../io/peft';
 import { DeviceModel } from '../model/device';
 import { NEG_INF } from '../model/llama';
@@ -126,5 +128,35 @@ describe('context check', () => {
     );
     await gen.dispose();
     await dev.dispose();
+  });
+});
+
+describe('float16 weight storage', () => {
+  it('decodes as the float32 model whose layer weights are rounded to float16', async () => {
+    const { model } = await goldenCase('qwen2');
+    const rounded = new Map(
+      [...model.weights].map(([name, w]) => [
+        name,
+        name.startsWith('model.layers.') ? { ...w, data: f16ArrayToF32(f32ArrayToF16(w.data)) } : w,
+      ]),
+    );
+    const run = async (m: typeof model, storage: 'float32' | 'float16') => {
+      const dev = await DeviceModel.upload(rt, m, { storage });
+      const gen = new Generator(dev);
+      const logits: Float32Array[] = [];
+      const res = await gen.generate([[1, 10, 20, 30]], {
+        maxNewTokens: 4,
+        stopIds: [],
+        onLogits: (_, l) => logits.push(l.slice()),
+      });
+      await gen.dispose();
+      await dev.dispose();
+      return { ids: res.ids[0], logits };
+    };
+    const half = await run(model, 'float16');
+    const ref = await run({ ...model, weights: rounded }, 'float32');
+    expect(half.ids).toEqual(ref.ids);
+    for (let k = 0; k < ref.logits.length; k++)
+      expect(maxRelErr(half.logits[k], ref.logits[k])).toBeLessThan(1e-5);
   });
 });

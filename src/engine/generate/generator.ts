@@ -94,6 +94,7 @@ export class Generator {
         S,
         R,
         lora: ad ? { specs: ad.specs, rank: ad.rank } : undefined,
+        storage: this.device.storage,
       });
       const keep = graph.outputs.map((v) => v.name).filter((n) => n.startsWith('present.'));
       s = this.device.rt.createSession(toOnnx(graph), { keepOnDevice: keep });

@@ -6,6 +6,7 @@ import * as o from '../graph/ops';
 import type { ModelConfig } from '../model/config';
 import { decoder, logits, ropeAt, type KvCache, type LoraGraph, type LoraSlot } from '../model/llama';
 import { slotKey, type LoraSpec } from '../model/lora';
+import { storedDtype, weightInput, type WeightStorage } from '../model/weight-inputs';
 
 export interface InferGraphSpec {
   config: ModelConfig;
@@ -15,6 +16,8 @@ export interface InferGraphSpec {
   /** cache slots; 0 = no cache (keys are the L new tokens) */ S: number;
   /** rows of (B·L) whose logits are returned */ R: number;
   lora?: { specs: LoraSpec[]; rank: number };
+  /** dtype of the base weights on the device (float16: layer weights cast to float32 in the graph) */
+  storage?: WeightStorage;
 }
 
 export const loraInput = (s: LoraSpec, which: 'A' | 'B') => `lora.${slotKey(s.layer, s.module)}.${which}`;
@@ -32,7 +35,8 @@ export function buildInferGraph(spec: InferGraphSpec): Graph {
   const bias = g.input('attn_bias', 'float32', [B, 1, 1, L, keys]);
   const rows = g.input('rows', 'int32', [R]);
   const w = new Map<string, Value>();
-  for (const [name, shape] of spec.weightShapes) w.set(name, g.input(name, 'float32', shape));
+  for (const [name, shape] of spec.weightShapes)
+    w.set(name, weightInput(g, name, shape, storedDtype(name, spec.storage ?? 'float32')));
   let cache: KvCache | undefined;
   if (S > 0) {
     const k: Value[] = [];
