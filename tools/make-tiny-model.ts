@@ -1,6 +1,7 @@
 // Writes a tiny randomly initialised model folder in the Hugging Face layout, with a README.
 //   npx tsx tools/make-tiny-model.ts --arch qwen3 --out public/models/tiny-chat
-// With only --arch qwen3 this is the studio's embedded default model; the same options give the same bytes.
+// With only --arch qwen3 this is the random test model public/models/tiny-chat; the same options give the
+// same bytes.
 
 import { parseArgs } from 'node:util';
 import { makeTinyModel, type TinyArch, type TinyModelOptions } from '../src/engine/testing/tiny-model';

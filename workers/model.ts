@@ -1,5 +1,5 @@
 // Loading a base model in the worker from the Hub (through the IndexedDB cache), from files the user picked,
-// or from the embedded model the app serves under /models/tiny-chat/; and the facts the Model tab shows.
+// or from the embedded model the app serves under /models/wordnet-tiny/; and the facts the Model tab shows.
 import { UserError } from '../src/engine/errors';
 import { hubSource, type FileSource } from '../src/engine/io/source';
 import { openModel, type ModelReader } from '../src/engine/model/weights';
@@ -14,8 +14,8 @@ import { dropGenerator } from './chat';
 import type { Job } from './jobs';
 import { cachedSource, pickedSource, urlSource, type PickedFile } from './sources';
 
-/** Where the app serves its embedded default model (public/models/tiny-chat/ in the repo). */
-export const EMBEDDED_MODEL_PATH = 'models/tiny-chat/';
+/** Where the app serves its embedded default model (public/models/wordnet-tiny/ in the repo). */
+export const EMBEDDED_MODEL_PATH = 'models/wordnet-tiny/';
 
 export type ModelRequest =
   | { hub: { repo: string; revision?: string; endpoint: string; token?: string } }

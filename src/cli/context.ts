@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UserError } from '../engine/errors';
 import { hubSource, type FileSource } from '../engine/io/source';
 import { dirSource } from '../engine/io/source_node';
@@ -23,7 +24,13 @@ import { cachedSource } from './cache';
 
 export type BackendChoice = 'auto' | 'cpu' | 'wasm' | 'webgpu';
 
+/** The studio's embedded model (DESIGN §11), which every command takes as `--model embedded`. */
+export const EMBEDDED_MODEL_DIR = fileURLToPath(
+  new URL('../../public/models/wordnet-tiny/', import.meta.url),
+);
+
 export function modelSource(spec: string): FileSource {
+  if (spec === 'embedded') return dirSource(EMBEDDED_MODEL_DIR);
   if (existsSync(spec)) {
     if (!statSync(spec).isDirectory())
       throw new UserError(`--model ${spec} is a file; give the model's folder`);

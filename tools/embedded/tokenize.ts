@@ -8,7 +8,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTokenizer, type TextTokenizer } from '../../src/engine/text/tokenizer';
-import { chatmlTokenizerConfig, CHATML_SPECIALS, tokenizerJson, trainBpe } from '../../src/engine/testing/bpe';
+import {
+  chatmlTokenizerConfig,
+  CHATML_SPECIALS,
+  tokenizerJson,
+  trainBpe,
+} from '../../src/engine/testing/bpe';
 
 const SPLIT =
   /'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
@@ -20,6 +25,7 @@ const { values } = parseArgs({
     data: { type: 'string', default: 'tools/embedded/_data' },
     vocab: { type: 'string', default: '4096' },
     'sample-mb': { type: 'string', default: '8' },
+    'examples-only': { type: 'boolean', default: false },
   },
 });
 const dir = values.data!;
@@ -27,7 +33,10 @@ const vocab = Number(values.vocab);
 
 /** Text with the special-token strings removed: what the BPE learns merges from. */
 function plain(text: string): string {
-  return text.split(SPECIAL_RE).filter((s, i) => i % 2 === 0).join('\n');
+  return text
+    .split(SPECIAL_RE)
+    .filter((s, i) => i % 2 === 0)
+    .join('\n');
 }
 
 /** Encodes text holding special-token strings, caching the ids of each pre-tokenized piece. */
@@ -54,36 +63,47 @@ function encoder(tok: TextTokenizer) {
   };
 }
 
-const train = readFileSync(join(dir, 'train.txt'), 'utf8');
-const heldout = readFileSync(join(dir, 'heldout.txt'), 'utf8');
-const bpeText = plain(train.slice(0, Number(values['sample-mb']) * 1e6));
-let t0 = Date.now();
-const bpe = trainBpe(bpeText, vocab);
-console.log(`BPE: ${vocab} tokens from ${(bpeText.length / 1e6).toFixed(1)} MB in ${(Date.now() - t0) / 1000} s`);
-const tj = tokenizerJson(bpe);
-const tc = chatmlTokenizerConfig(bpe, MAX_POSITIONS);
-writeFileSync(join(dir, 'tokenizer.json'), tj);
-writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tc, null, 2) + '\n');
+let tj: string;
+let tc: Record<string, unknown>;
+if (values['examples-only']) {
+  // Keep the trained tokenizer and corpus ids; re-encode only the example dataset and held-out sample.
+  tj = readFileSync(join(dir, 'tokenizer.json'), 'utf8');
+  tc = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+} else {
+  const train = readFileSync(join(dir, 'train.txt'), 'utf8');
+  const bpeText = plain(train.slice(0, Number(values['sample-mb']) * 1e6));
+  const t0 = Date.now();
+  const bpe = trainBpe(bpeText, vocab);
+  console.log(
+    `BPE: ${vocab} tokens from ${(bpeText.length / 1e6).toFixed(1)} MB in ${(Date.now() - t0) / 1000} s`,
+  );
+  tj = tokenizerJson(bpe);
+  tc = chatmlTokenizerConfig(bpe, MAX_POSITIONS);
+  writeFileSync(join(dir, 'tokenizer.json'), tj);
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tc, null, 2) + '\n');
+}
 const tok = loadTokenizer(tj, tc);
 const encode = encoder(tok);
 
-// The cached piece-wise encoding must equal the tokenizer's own on whole text.
-const probe = heldout.slice(0, 20000);
-const viaCache: number[] = [];
-encode(probe, viaCache);
-const whole = tok.encode(probe, { addSpecialTokens: false });
-if (viaCache.join() !== whole.join()) throw new Error('piece-wise encoding differs from the tokenizer');
-
-for (const [name, text] of [
-  ['train', train],
-  ['heldout', heldout],
-] as const) {
-  t0 = Date.now();
-  const ids: number[] = [];
-  encode(text, ids);
-  writeFileSync(join(dir, `${name}.u16`), new Uint16Array(ids));
-  const s = (Date.now() - t0) / 1000;
-  console.log(`${name}: ${ids.length} tokens (${(text.length / ids.length).toFixed(2)} chars/token) in ${s} s`);
+if (!values['examples-only']) {
+  const heldout = readFileSync(join(dir, 'heldout.txt'), 'utf8');
+  // The cached piece-wise encoding must equal the tokenizer's own on whole text.
+  const probe = heldout.slice(0, 20000);
+  const viaCache: number[] = [];
+  encode(probe, viaCache);
+  const whole = tok.encode(probe, { addSpecialTokens: false });
+  if (viaCache.join() !== whole.join()) throw new Error('piece-wise encoding differs from the tokenizer');
+  for (const name of ['train', 'heldout']) {
+    const text = readFileSync(join(dir, `${name}.txt`), 'utf8');
+    const t0 = Date.now();
+    const ids: number[] = [];
+    encode(text, ids);
+    writeFileSync(join(dir, `${name}.u16`), new Uint16Array(ids));
+    const s = (Date.now() - t0) / 1000;
+    console.log(
+      `${name}: ${ids.length} tokens (${(text.length / ids.length).toFixed(2)} chars/token) in ${s} s`,
+    );
+  }
 }
 
 const chatPrompt = (u: string) => `<|im_start|>user\n${u}<|im_end|>\n<|im_start|>assistant\n`;
@@ -115,4 +135,6 @@ const sample = readFileSync(join(dir, 'heldout-sample.jsonl'), 'utf8')
     return ids;
   });
 writeFileSync(join(dir, 'examples.json'), JSON.stringify({ ...examples, sample }));
-console.log(`examples: ${examples.train!.length} training pairs, ${examples.heldout!.length} held-out prompts`);
+console.log(
+  `examples: ${examples.train!.length} training pairs, ${examples.heldout!.length} held-out prompts`,
+);

@@ -1,6 +1,7 @@
 // Tiny models load through the normal loader for every architecture and option, their weights have the
-// intended scale, and the committed embedded model (public/models/tiny-chat) is exactly what the
-// generator makes today, so the two never drift.
+// intended scale, and the committed random test model (public/models/tiny-chat, used by CLI tests) is
+// exactly what the generator makes today, so the two never drift. The studio's embedded model, which is
+// pretrained, is tested in tiny-model-embedded.test.ts.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -91,7 +92,7 @@ describe('makeTinyModel', () => {
   });
 });
 
-describe('embedded model (public/models/tiny-chat)', () => {
+describe('random test model (public/models/tiny-chat)', () => {
   it('is byte for byte what makeTinyModel(TINY_CHAT) makes', () => {
     const files = makeTinyModel(TINY_CHAT);
     const committed = readdirSync(EMBEDDED).filter((f) => f !== 'README.md');

@@ -1,7 +1,7 @@
 // Tiny randomly initialised models in the real Hugging Face layout (config.json, model.safetensors,
-// generation_config.json, tokenizer.json, tokenizer_config.json) for tests, the e2e suite and the studio's
-// embedded default model. Tensor names and shapes come from expectedWeights(parseConfig(config)), so the
-// files are exactly what the loader reads; the same options always give the same bytes.
+// generation_config.json, tokenizer.json, tokenizer_config.json) for tests and the e2e suite. Tensor names
+// and shapes come from expectedWeights(parseConfig(config)), so the files are exactly what the loader
+// reads; the same options always give the same bytes.
 
 import { writeSafetensors, type StWriteTensor } from '../io/safetensors';
 import { parseConfig } from '../model/config';
@@ -41,7 +41,7 @@ export interface TinyModelOptions {
   tokenizer?: TinyTokenizer;
 }
 
-/** The studio's embedded default model (public/models/tiny-chat): qwen3 with every other option default. */
+/** The random test model committed as public/models/tiny-chat: qwen3 with every other option default. */
 export const TINY_CHAT: Readonly<TinyModelOptions> = { arch: 'qwen3' };
 
 const MAX_POSITIONS = 4096;

@@ -192,7 +192,9 @@ export function ModelTab() {
             <button disabled={busy} onClick={() => void loadEmbedded()}>
               Load the embedded tiny model
             </button>
-            <span className="muted">a small model shipped with the app, for trying the studio offline</span>
+            <span className="muted">
+              a 3.4M-parameter model pretrained on WordNet, shipped with the app for trying the studio offline
+            </span>
           </div>
           <Progress />
           {error && status !== 'loading' && (
