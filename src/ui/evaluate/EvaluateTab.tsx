@@ -114,6 +114,24 @@ export function EvaluateTab() {
           </div>
         )}
       </Card>
+      {(e.run?.evaluations?.length ?? 0) > 0 && (
+        <Card title="Stored reports">
+          <ul className="issues" aria-label="Stored reports">
+            {e.run!.evaluations!.map((r, i) => (
+              <li key={r.id} className="inline">
+                <span>
+                  {new Date(r.createdAt).toLocaleString()} · {r.source} · exact {pct(r.report.summary.exact)}
+                  {r.report.summary.base ? ` vs base ${pct(r.report.summary.base.exact)}` : ''} ·{' '}
+                  {Object.keys(r.votes).length} votes
+                </span>
+                <button className="small" onClick={() => e.open(r)}>
+                  Open report {i + 1}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      )}
       {report && (
         <Card
           title="Evaluation summary"

@@ -121,6 +121,14 @@ export function useEvaluation() {
     void store(rec);
   }
 
+  /** Shows a stored report of the adapter's run again (votes can go on). */
+  function open(rec: EvaluationRecord) {
+    setEvaluation(rec);
+    setSavedIn(run?.name ?? null);
+    setWarnings([]);
+    setError(null);
+  }
+
   const cancel = () => jobId && void engine().cancel(jobId);
   const base = `evaluation-${adapter?.name ?? 'base'}`.replace(/[^\w.-]+/g, '_');
   const exportJson = (r: EvalReport) =>
@@ -130,6 +138,6 @@ export function useEvaluation() {
   return {
     adapterId, setAdapterId, adapter, run, source, setSource, compare, setCompare, maxNewTokens,
     setMaxNewTokens, running: jobId !== null, progress, error, warnings, evaluation, savedIn,
-    start, cancel, vote, exportJson, exportCsv,
+    start, cancel, vote, open, exportJson, exportCsv,
   }; // prettier-ignore
 }
