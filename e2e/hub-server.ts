@@ -6,7 +6,7 @@
 // the connection once mid-file (to test resumed downloads).
 // Run: `tsx e2e/hub-server.ts --port 4174 [--cdn-port 4175] [--root DIR] [--repo owner/name=DIR] [--gated owner/name=DIR] [--token T]`.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,6 +28,8 @@ export interface HubServerOptions {
   viaCdn?: (file: string) => boolean;
   /** The CDN drops the connection once for each of these files, after sending `after` bytes of its body. */
   dropOnce?: { repo: string; file: string; after: number }[];
+  /** The CDN sends bodies no faster than this (bytes per second), so a test can interrupt a download. */
+  cdnBytesPerSecond?: number;
 }
 
 export interface LogEntry {
@@ -71,7 +73,13 @@ const isWeights = (file: string) => /\.(safetensors|bin|gguf|onnx|pt|pth)$/.test
  * The CDN's answer for one file: the whole file (200) or the byte range asked for (206, Content-Range),
  * 416 for a range past the end. `dropAfter` ends the connection after that many body bytes.
  */
-function sendFile(req: IncomingMessage, res: ServerResponse, full: string, dropAfter?: number) {
+function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  full: string,
+  dropAfter?: number,
+  bytesPerSecond?: number,
+) {
   const size = statSync(full).size;
   const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   let start = 0;
@@ -92,14 +100,30 @@ function sendFile(req: IncomingMessage, res: ServerResponse, full: string, dropA
   res.setHeader('Content-Type', 'application/octet-stream');
   res.setHeader('ETag', etagOf(full, size));
   if (req.method === 'HEAD') return res.end();
-  if (dropAfter === undefined || dropAfter >= end - start + 1) {
+  if ((dropAfter === undefined || dropAfter >= end - start + 1) && !bytesPerSecond) {
     return createReadStream(full, { start, end }).pipe(res);
   }
-  // Send part of the body, then cut the connection: the client sees a failed download mid-file.
+  // Paced and/or cut short (test files are small, so the body is read at once): after `dropAfter` bytes
+  // the connection is cut, and the client sees a download failing mid-file.
+  const body = readFileSync(full).subarray(start, end + 1);
+  const stop = Math.min(dropAfter ?? body.length, body.length);
+  const step = 16 * 1024;
+  const pause = bytesPerSecond ? (step * 1000) / bytesPerSecond : 0;
+  let off = 0;
   res.flushHeaders();
-  createReadStream(full, { start, end: start + dropAfter - 1 })
-    .on('data', (chunk) => res.write(chunk))
-    .on('end', () => setTimeout(() => res.socket?.destroy(), 50));
+  const next = () => {
+    if (res.destroyed) return;
+    if (off >= stop) {
+      if (stop < body.length) setTimeout(() => res.socket?.destroy(), 50);
+      else res.end();
+      return;
+    }
+    const chunk = body.subarray(off, Math.min(off + step, stop));
+    off += chunk.length;
+    res.write(chunk);
+    setTimeout(next, pause);
+  };
+  next();
 }
 
 function fail(res: ServerResponse, status: number, code: string, message: string) {
@@ -261,7 +285,7 @@ export function startHubServer(opts: HubServerOptions): Promise<HubServer> {
     }
     const i = drops.findIndex((d) => d.repo === m[1] && d.file === m[3]);
     const drop = i >= 0 && req.method === 'GET' ? drops.splice(i, 1)[0].after : undefined;
-    sendFile(req, res, full, drop);
+    sendFile(req, res, full, drop, opts.cdnBytesPerSecond);
   };
 
   const host = opts.host ?? '127.0.0.1';
