@@ -3,7 +3,8 @@
 // (tools/bench_torch.py), as DESIGN §4 asks: a ratio against a reference run, not a timed test. Options: bench.md.
 // Usage: npm run bench -- [--shape smollm2-135m|qwen2.5-0.5b] [--layers N] [--batch 2] [--seq 128] [--steps 3]
 //        [--rank 8 --targets q_proj,v_proj|all-linear] [--new-tokens 32] [--prompt 16] [--decode-batch 1,2]
-//        [--sample] [--backend cpu|wasm|webgpu] [--threads N] [--peak-tflops X] [--no-train] [--no-torch]
+//        [--sample] [--backend cpu|wasm|webgpu] [--storage auto|float32|float16] [--threads N] [--peak-tflops X]
+//        [--plan whole|layerwise] [--no-train] [--no-torch]
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +52,8 @@ const { values: opt } = parseArgs({
     sample: { type: 'boolean', default: false },
     'peak-tflops': { type: 'string' },
     'no-train': { type: 'boolean', default: false },
+    storage: { type: 'string', default: 'auto' },
+    plan: { type: 'string' },
     batch: { type: 'string', default: '2' },
     seq: { type: 'string', default: '128' },
     steps: { type: 'string', default: '3' },
@@ -141,6 +144,7 @@ interface Ours {
   mfu?: number;
   dispatches_per_step?: number;
   train_gpu_peak_mb?: number;
+  train_plan?: string;
   prefill_ms: number;
   decode_tokens_per_s: number;
   decode_ms_per_token: number;
@@ -149,6 +153,8 @@ interface Ours {
   sample_over_greedy?: number;
   first_generation_ms: number;
   upload_ms: number;
+  /** dtype of the base weights on the device */
+  storage: string;
   rss_mb: number;
   gpu_live_mb_after_upload?: number;
 }
@@ -178,11 +184,18 @@ async function benchOurs(): Promise<Ours> {
   const V = model.config.vocab_size;
   const rand = mulberry32(99);
   const runtime = await createNodeRuntime({ backend: args.backend, threads: args.threads });
+  // base weights stored float16 where the device has shader-f16 (auto), as the CLI's planner does
+  const storage =
+    opt.storage === 'auto'
+      ? runtime.info.f16
+        ? 'float16'
+        : 'float32'
+      : (opt.storage as 'float32' | 'float16');
   const t0 = now();
-  const device = await DeviceModel.upload(runtime, model);
+  const device = await DeviceModel.upload(runtime, model, { storage });
   const upload_ms = now() - t0;
   const mem0 = gpuMemory().live / MB;
-  if (gpu()) partial('device', { info: runtime.info, upload_ms, gpu_live_mb_after_upload: mem0 });
+  if (gpu()) partial('device', { info: runtime.info, storage, upload_ms, gpu_live_mb_after_upload: mem0 });
 
   const train = opt['no-train'] ? {} : await benchTrain(runtime, model, device, rand);
   if (!opt['no-train']) partial('train', train);
@@ -221,6 +234,7 @@ async function benchOurs(): Promise<Ours> {
     sample_over_greedy: sampled ? sampled.ms_per_token / b1.ms_per_token : undefined,
     first_generation_ms,
     upload_ms,
+    storage,
     rss_mb,
     gpu_live_mb_after_upload: gpu() ? mem0 : undefined,
   };
@@ -246,7 +260,8 @@ async function benchTrain(
     steps: args.steps + 1,
     shuffle: false,
   });
-  const trainer = await Trainer.create({ runtime, model, device, config, train: rows });
+  const plan = opt.plan as 'whole' | 'layerwise' | undefined; // the Trainer's default when not given
+  const trainer = await Trainer.create({ runtime, model, device, config, train: rows, plan });
   resetPeak();
   const steps = [await trainer.trainStep()];
   if (gpu()) partial('first_step', { train_first_step_ms: steps[0].ms, loss: steps[0].loss });
@@ -254,6 +269,7 @@ async function benchTrain(
   for (let i = 1; i <= args.steps; i++) steps.push(await trainer.trainStep());
   const perStep = (dispatches() - d0) / args.steps;
   const peak = gpuMemory().peak / MB;
+  const train_plan = trainer.planKind;
   await trainer.dispose();
   const stepMs = steps.slice(1).map((s) => s.ms);
   const step = mean(stepMs);
@@ -269,6 +285,7 @@ async function benchTrain(
     mfu: args.peakTflops ? (tokensPerS * flops) / (args.peakTflops * 1e12) : undefined,
     dispatches_per_step: gpu() ? perStep : undefined,
     train_gpu_peak_mb: gpu() ? peak : undefined,
+    train_plan,
   };
 }
 
