@@ -177,7 +177,8 @@ def ours(run, shape, timeout):
 
 
 def torch_stage(run, shape, dtype, timeout):
-    dev = "cuda" if (run.res["stages"].get("probe", {}).get("torch_cuda") or {}).get("cuda") else "cpu"
+    cuda = (run.res["stages"].get("probe") or {}).get("torch_cuda")
+    dev = "cuda" if isinstance(cuda, dict) and cuda.get("cuda") else "cpu"
     if dev == "cpu" and not run.quick:
         return {"skipped": "no CUDA in this Python's torch"}
     args = bench_args(run, shape)
