@@ -196,9 +196,12 @@ export function decoder(
   ids: Value,
   ctx: AttnContext,
   lora?: LoraGraph,
+  /** applied to the embeddings before the first layer (NEFTune noise while training) */
+  inputNoise?: (h: Value) => Value,
 ): Value {
   const [B, T] = ids.shape;
   let h = embed(c, w, ids); // (B·T, D)
+  if (inputNoise) h = inputNoise(h);
   for (let i = 0; i < c.num_hidden_layers; i++) {
     h = h.graph.scope(`layer${i}`, () => decoderLayer(c, layerWeights(w, i), i, h, { B, T }, ctx, lora));
   }

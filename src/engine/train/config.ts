@@ -51,6 +51,12 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Evaluate validation loss every N optimizer steps (0 = only at the end). */
   evalEvery: number;
+  /** NEFTune: uniform noise of scale alpha/√(length·hidden) on the input embeddings while training (0 = off). */
+  neftuneAlpha: number;
+  /** Memory budget in MiB for the whole step, weights included (0 = what the device allows). */
+  memoryBudget: number;
+  /** How a step runs: auto (fastest that fits), whole (one graph), layerwise (least memory). */
+  plan: 'auto' | 'whole' | 'layerwise';
 }
 
 export { ALL_LINEAR, resolveTargets, type TargetModule } from '../model/lora-config';
@@ -78,6 +84,9 @@ export const defaultTrainConfig: TrainConfig = {
   packing: false,
   checkpointEvery: 0,
   evalEvery: 0,
+  neftuneAlpha: 0,
+  memoryBudget: 0,
+  plan: 'auto',
 };
 
 export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
@@ -107,8 +116,12 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
     'epochs',
     'checkpointEvery',
     'evalEvery',
+    'neftuneAlpha',
+    'memoryBudget',
   ] as const)
     nonNeg(k);
+  if (!['auto', 'whole', 'layerwise'].includes(c.plan))
+    throw new UserError(`unknown plan '${c.plan}'; use auto, whole or layerwise`);
   if (c.steps === 0 && !(c.epochs > 0)) throw new UserError('give steps > 0 or epochs > 0');
   if (!['constant', 'linear', 'cosine'].includes(c.schedule)) {
     throw new UserError(`unknown schedule '${c.schedule}'; use constant, linear or cosine`);

@@ -34,13 +34,13 @@ function baseHash(x: Value, seed: Value): Value {
 }
 
 /**
- * Inverted-dropout mask for x (M, K): 0 with probability p, else 1/(1−p). seed: (1) int32.
- * Four rounds of h ← (h + ⌊h / 2¹⁶⌋)·k after h ← h·(2h + 1) (an invertible quadratic map mod 2³²): with no
- * xor or shift on the WebGPU EP this mixes well enough that masks of neighbouring elements, modules and
- * seeds agree on 50.0 ± 0.2 % of entries at p = 0.5 (the plain multiply/fold rounds alone gave 55 %).
+ * Uniform values in [0, 1) for each element of x (M, K) from a counter-based hash of (seed, salt, row,
+ * column); seed: (1) int32. Four rounds of h ← (h + ⌊h / 2¹⁶⌋)·k after h ← h·(2h + 1) (an invertible
+ * quadratic map mod 2³²): with no xor or shift on the WebGPU EP this mixes well enough that masks of
+ * neighbouring elements, modules and seeds agree on 50.0 ± 0.2 % of entries at p = 0.5 (the plain
+ * multiply/fold rounds alone gave 55 %). A salt given as a graph input hashes exactly as the number would.
  */
-export function dropoutMask(x: Value, seed: Value, salt: number | Value, p: number): Value {
-  // a salt given as a graph input (the layer-wise plan passes the layer's) hashes exactly as the number would
+export function hashUniform(x: Value, seed: Value, salt: number | Value): Value {
   const salted =
     typeof salt === 'number'
       ? i32(x, Math.imul(salt + 1, 0x9e3779b1))
@@ -51,7 +51,23 @@ export function dropoutMask(x: Value, seed: Value, salt: number | Value, p: numb
     h = o.mul(o.add(h, o.div(h, i32(h, 65536))), i32(h, k));
   }
   // top 24 bits (signed) → uniform in [0, 1)
-  const u = o.mul(o.add(o.cast(o.div(h, i32(h, 256)), 'float32'), 2 ** 23), 2 ** -24);
-  const keep = o.cast(o.less(x.graph.scalar(p), u), 'float32'); // P(u > p) = 1 − p
+  return o.mul(o.add(o.cast(o.div(h, i32(h, 256)), 'float32'), 2 ** 23), 2 ** -24); // (M, K)
+}
+
+/** Inverted-dropout mask for x (M, K): 0 with probability p, else 1/(1−p). */
+export function dropoutMask(x: Value, seed: Value, salt: number | Value, p: number): Value {
+  const keep = o.cast(o.less(x.graph.scalar(p), hashUniform(x, seed, salt)), 'float32'); // P(u > p) = 1 − p
   return o.mul(keep, 1 / (1 - p));
+}
+
+/** Salt of the NEFTune noise, apart from every layer·8 + module salt of the dropout masks. */
+export const NEFTUNE_SALT = 0x3fffffff;
+
+/**
+ * NEFTune (Jain et al.): h + U(−1, 1)·α/√(L·d) on the input embeddings during training. h: (B·T, D);
+ * scale: (B·T, 1) = α/√(L·d) with L the row's unpadded length (0 on padding), made on the host.
+ */
+export function neftune(h: Value, seed: Value, scale: Value): Value {
+  const u = hashUniform(h, seed, NEFTUNE_SALT); // (B·T, D) in [0, 1)
+  return o.add(h, o.mul(o.sub(o.mul(u, 2), 1), scale));
 }

@@ -15,6 +15,7 @@ import {
 } from './layerwise';
 import {
   batchFeeds,
+  noiseFeeds,
   optimizerFeeds,
   readScalar,
   seedTensor,
@@ -65,6 +66,7 @@ export class LayerwisePlan implements StepPlan {
       rank: s.rank,
       scale: s.scale,
       dropout: s.dropout,
+      neftune: s.neftuneAlpha > 0,
       B: mb.B,
       T: mb.T,
     };
@@ -86,9 +88,9 @@ export class LayerwisePlan implements StepPlan {
     return out;
   }
 
-  private embedSession(mb: MicroBatch): Promise<Session> {
-    return this.cache.get(`embed/${mb.B}/${mb.T}`, () => ({
-      graph: buildEmbedGraph(this.spec(mb)),
+  private embedSession(mb: MicroBatch, train: boolean): Promise<Session> {
+    return this.cache.get(`embed/${train}/${mb.B}/${mb.T}`, () => ({
+      graph: buildEmbedGraph(this.spec(mb), train),
       keep: ['h', 'cos', 'sin', 'bias'],
     }));
   }
@@ -121,7 +123,8 @@ export class LayerwisePlan implements StepPlan {
       rope_sin: rope.sin,
     };
     device.feedWeights(feeds, this.embedNames);
-    const e = await (await this.embedSession(mb)).run(feeds);
+    if (seed !== null && this.s.neftuneAlpha > 0) Object.assign(feeds, noiseFeeds(this.s, mb, seed));
+    const e = await (await this.embedSession(mb, seed !== null)).run(feeds);
     const shared = { cos: e.cos, sin: e.sin, bias: e.bias };
     const hs: RtTensor[] = [e.h];
     const train = seed !== null;

@@ -10,7 +10,7 @@ import type { ModelConfig } from '../model/config';
 import { attentionBias, decoderLayer, embed, ropeAt, type LoraGraph } from '../model/llama';
 import { flatLayout, slotKey, type LoraSpec } from '../model/lora';
 import { ALL_LINEAR } from './config';
-import { dropoutMask } from './dropout';
+import { dropoutMask, neftune } from './dropout';
 import { adamw, clipped, finalNorm, lossHead, loraSlots, optimizerInputs } from './step';
 import { storedDtype, weightInput, type WeightStorage } from '../model/weight-inputs';
 
@@ -25,6 +25,8 @@ export interface LayerwiseSpec {
   rank: number;
   scale: number;
   dropout: number;
+  /** NEFTune noise on the embeddings while training */
+  neftune?: boolean;
   /** sequences per micro-batch */ B: number;
   /** tokens per sequence (bucket) */ T: number;
 }
@@ -42,10 +44,14 @@ export function layerWeightShapes(shapes: Map<string, number[]>): Map<string, nu
 /** Size of one layer's slice of the flat LoRA vector (layers are contiguous in flatLayout's order). */
 export const layerSliceSize = (layerSpecs: LoraSpec[], rank: number) => flatLayout(layerSpecs, rank).size;
 
-/** ids → h₀ (B·T, D), and what every layer of the micro-batch shares: rotary cos/sin and the mask. */
-export function buildEmbedGraph(s: LayerwiseSpec): Graph {
+/**
+ * ids → h₀ (B·T, D), and what every layer of the micro-batch shares: rotary cos/sin and the mask. While
+ * training with NEFTune, h₀ gets its noise (inputs `dropout_seed`, `neftune_scale`).
+ */
+export function buildEmbedGraph(s: LayerwiseSpec, train: boolean): Graph {
   const { config: c, B, T } = s;
-  const g = new Graph(`embed_B${B}_T${T}`);
+  const noisy = train && !!s.neftune;
+  const g = new Graph(`embed_B${B}_T${T}${noisy ? '_neftune' : ''}`);
   const hd = c.head_dim;
   const ids = g.input('input_ids', 'int32', [B, T]);
   const positions = g.input('position_ids', 'int32', [B, T]);
@@ -56,7 +62,12 @@ export function buildEmbedGraph(s: LayerwiseSpec): Graph {
   for (const [name, shape] of s.weightShapes)
     if (name.startsWith('model.embed_tokens.weight'))
       w.set(name, weightInput(g, name, shape, storedDtype(name, s.storage)));
-  g.output(embed(c, w, ids), 'h'); // (B·T, D)
+  let h = embed(c, w, ids); // (B·T, D)
+  if (noisy) {
+    const seed = g.input('dropout_seed', 'int32', [1]);
+    h = neftune(h, seed, g.input('neftune_scale', 'float32', [B * T, 1]));
+  }
+  g.output(h, 'h');
   const { cos, sin } = ropeAt(cosT, sinT, positions); // (B, 1, T, hd)
   g.output(cos, 'cos');
   g.output(sin, 'sin');

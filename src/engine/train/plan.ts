@@ -25,6 +25,8 @@ export interface PlanSettings {
   rank: number;
   scale: number;
   dropout: number;
+  /** NEFTune alpha (0 = off) */
+  neftuneAlpha: number;
   /** rows of logits per cross-entropy chunk */
   ceChunk: number;
 }
@@ -61,6 +63,30 @@ export function batchFeeds(rt: Runtime, mb: MicroBatch, scale: number): Record<s
     label_ids: rt.tensor('int32', mb.label_ids, [mb.N, 1]),
     label_w: rt.tensor('float32', labelWeights(mb, scale), [mb.N]),
   };
+}
+
+/**
+ * NEFTune's per-token scale α/√(L·d), (B·T, 1): L is the unpadded length of the token's row (packed rows
+ * count all their tokens), 0 on padding.
+ */
+export function neftuneScale(rt: Runtime, mb: MicroBatch, alpha: number, hidden: number): RtTensor {
+  const out = new Float32Array(mb.B * mb.T);
+  for (let b = 0; b < mb.B; b++) {
+    const row = mb.segment_ids.subarray(b * mb.T, (b + 1) * mb.T);
+    const len = row.reduce((n, s) => n + (s >= 0 ? 1 : 0), 0);
+    if (len)
+      for (let t = 0; t < mb.T; t++) if (row[t] >= 0) out[b * mb.T + t] = alpha / Math.sqrt(len * hidden);
+  }
+  return rt.tensor('float32', out, [mb.B * mb.T, 1]);
+}
+
+/** Feeds of the per-micro-batch randomness while training: the hash seed, and NEFTune's scale. */
+export function noiseFeeds(s: PlanSettings, mb: MicroBatch, seed: number): Record<string, RtTensor> {
+  const f: Record<string, RtTensor> = {};
+  if (s.dropout > 0 || s.neftuneAlpha > 0) f.dropout_seed = seedTensor(s.rt, seed);
+  if (s.neftuneAlpha > 0)
+    f.neftune_scale = neftuneScale(s.rt, mb, s.neftuneAlpha, s.device.config.hidden_size);
+  return f;
 }
 
 export const scalar = (rt: Runtime, x: number) => rt.tensor('float32', Float32Array.from([x]), []);
@@ -146,6 +172,7 @@ export class WholePlan implements StepPlan {
         chunk: Math.min(s.ceChunk, mb.N),
         accumulateIn,
         clip,
+        neftune: s.neftuneAlpha > 0,
       });
       return {
         graph,
@@ -182,7 +209,7 @@ export class WholePlan implements StepPlan {
       const session = await this.session(mode, mbs[k], acc !== null, mode === 'train' && opt!.maxNorm > 0);
       const feeds = await this.feeds(mbs[k], scale);
       if (acc) feeds.acc = acc.acc_out;
-      if (this.s.dropout > 0) feeds.dropout_seed = seedTensor(rt, seeds ? seeds[k] : 0);
+      Object.assign(feeds, noiseFeeds(this.s, mbs[k], seeds ? seeds[k] : 0));
       if (mode === 'train')
         Object.assign(feeds, optimizerFeeds(rt, opt!), { m: this.state.get('m')!, v: this.state.get('v')! });
       const out = await session.run(feeds);

@@ -148,7 +148,8 @@ export function planMemory(r: PlanRequest): MemoryPlan {
         );
       if (plan === 'layerwise' && !r.force)
         p.notes.push(
-          'layer-wise plan: the whole-model step would need ' + mib(predict(r, 'whole', 'float32', base).peak),
+          'layer-wise plan: the whole-model step would need ' +
+            mib(predict(r, 'whole', 'float32', base).peak),
         );
       if (chunk !== base) p.notes.push(`cross-entropy in chunks of ${chunk} rows`);
       return p;

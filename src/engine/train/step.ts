@@ -10,7 +10,7 @@ import { attentionBias, decoder, headParts, ropeAt, type LoraGraph, type LoraSlo
 import { flatLayout, slotKey, type FlatEntry, type LoraSpec } from '../model/lora';
 import { backProjectRows, projectRows } from '../model/vocab';
 import { ALL_LINEAR } from './config';
-import { dropoutMask } from './dropout';
+import { dropoutMask, neftune } from './dropout';
 import { storedDtype, weightInput, type WeightStorage } from '../model/weight-inputs';
 
 export type StepMode = 'train' | 'accumulate' | 'eval';
@@ -33,6 +33,8 @@ export interface StepGraphSpec {
   accumulateIn: boolean;
   /** clip the global grad norm to input max_norm */
   clip: boolean;
+  /** NEFTune noise on the embeddings (input `neftune_scale`, seeded by `dropout_seed`) */
+  neftune?: boolean;
 }
 
 /** Cross-entropy over labelled rows h (N, D); returns Σ w·CE and d(Σ w·CE)/dh when asked. */
@@ -106,18 +108,24 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
   const layout = flatLayout(spec.specs, spec.rank);
   const flat = g.input('params', 'float32', [layout.size]);
   const { slots, params } = loraSlots(flat, layout);
+  const training = mode !== 'eval';
+  const noisy = training && !!spec.neftune;
   let dropoutSeed: Value | undefined;
-  if (spec.dropout > 0 && mode !== 'eval') dropoutSeed = g.input('dropout_seed', 'int32', [1]);
+  if ((spec.dropout > 0 || noisy) && training) dropoutSeed = g.input('dropout_seed', 'int32', [1]);
+  const noiseScale = noisy ? g.input('neftune_scale', 'float32', [B * T, 1]) : undefined;
   const lora: LoraGraph = {
     scale: spec.scale,
     slot: (layer, module) => slots.get(slotKey(layer, module)),
-    dropout: dropoutSeed
-      ? (x, layer, module) =>
-          o.mul(x, dropoutMask(x, dropoutSeed!, layer * 8 + ALL_LINEAR.indexOf(module), spec.dropout))
-      : undefined,
+    dropout:
+      spec.dropout > 0 && dropoutSeed
+        ? (x, layer, module) =>
+            o.mul(x, dropoutMask(x, dropoutSeed!, layer * 8 + ALL_LINEAR.indexOf(module), spec.dropout))
+        : undefined,
   };
 
-  const h = decoder(c, w, ids, { ...ropeAt(cosT, sinT, positions), bias: attentionBias(segments) }, lora); // (B·T, D)
+  const noise = noiseScale ? (x: Value) => neftune(x, dropoutSeed!, noiseScale) : undefined;
+  const ctx = { ...ropeAt(cosT, sinT, positions), bias: attentionBias(segments) };
+  const h = decoder(c, w, ids, ctx, lora, noise); // (B·T, D)
   const rows = finalNorm(c, w, o.gather(h, labelPos)); // (N, D)
   const { loss, dh } = lossHead(c, w, rows, labelIds, labelW, spec.chunk, mode !== 'eval');
   g.output(loss, 'loss');

@@ -123,6 +123,7 @@ export class Trainer {
       rank: config.rank,
       scale: loraScale(config),
       dropout: config.dropout,
+      neftuneAlpha: config.neftuneAlpha,
       ceChunk: this.init.ceChunk ?? ceChunkRows(model.config.vocab_size),
     };
     this.settings = settings;

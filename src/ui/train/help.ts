@@ -26,6 +26,10 @@ export const trainConfigHelp = {
   packing: 'Pack several short rows into one sequence (positions restart, attention stays within each row).',
   checkpointEvery: 'Save a checkpoint every N optimizer steps (0 = only at the end).',
   evalEvery: 'Evaluate validation loss every N optimizer steps (0 = only at the end).',
+  neftuneAlpha:
+    'NEFTune: uniform noise of scale alpha/√(length·hidden) on the input embeddings while training (0 = off).',
+  memoryBudget: 'Memory budget in MiB for the whole step, weights included (0 = what the device allows).',
+  plan: 'How a step runs: auto (fastest that fits), whole (one graph), layerwise (least memory).',
 } satisfies Record<keyof TrainConfig, string>;
 
 export type FieldKind =
@@ -62,6 +66,7 @@ export const trainFormGroups: { title: string; fields: FieldSpec[] }[] = [
       { key: 'warmup', label: 'Warmup steps', control: { kind: 'int', min: 0 } },
       { key: 'weightDecay', label: 'Weight decay', control: { kind: 'float', min: 0, step: 0.01 } },
       { key: 'maxGradNorm', label: 'Max grad norm', control: { kind: 'float', min: 0, step: 0.1 } },
+      { key: 'neftuneAlpha', label: 'NEFTune alpha', control: { kind: 'float', min: 0, step: 1 } },
     ],
   },
   {
@@ -85,5 +90,9 @@ export const trainFormGroups: { title: string; fields: FieldSpec[] }[] = [
       { key: 'evalEvery', label: 'Evaluate every', control: { kind: 'int', min: 0 } },
       { key: 'checkpointEvery', label: 'Checkpoint every', control: { kind: 'int', min: 0 } },
     ],
+  },
+  {
+    title: 'Memory',
+    fields: [{ key: 'memoryBudget', label: 'Memory budget (MiB)', control: { kind: 'int', min: 0 } }],
   },
 ];
