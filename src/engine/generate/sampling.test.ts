@@ -45,6 +45,8 @@ function logitsOf(kind: string, V: number, seed: number): Float32Array {
     if (kind === 'flat') x[i] = 0.3 * u;
     else if (kind === 'peaked') x[i] = 12 * u ** 8;
     else if (kind === 'ties') x[i] = Math.floor(u * 4);
+    else if (kind === 'far')
+      x[i] = i % 2 ? 3 * u : -100 - u; // half the tokens ~140 nats below the best
     else x[i] = u < 0.3 ? -Infinity : 5 * u; // masked
   }
   return x;
@@ -62,7 +64,7 @@ describe('sampling', () => {
     {},
     { topP: 0.9, repetitionPenalty: 1.3 },
   ];
-  for (const kind of ['flat', 'peaked', 'ties', 'masked'])
+  for (const kind of ['flat', 'peaked', 'ties', 'masked', 'far'])
     for (const c of cases)
       it(`keeps what a full sort keeps: ${kind} ${JSON.stringify(c)}`, () => {
         const logits = logitsOf(kind, 3000, kind.length);

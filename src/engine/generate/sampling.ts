@@ -47,8 +47,36 @@ function penalised(logits: Float32Array, seen: Iterable<number>, penalty: number
   return z;
 }
 
+/** Kept set: every token whose bucket is below `b`, then `extra` (the boundary bucket's first tokens). */
+interface Kept {
+  b: number;
+  extra: number[];
+  bucket: Uint16Array;
+  w: Float64Array;
+  count: Float64Array;
+}
+
 /** The kept set of a temperature > 0 draw: top-k, then top-p within it. */
 export function candidates(logits: Float32Array, seen: Iterable<number>, opts: SamplingOptions): Candidates {
+  const { b, extra, bucket, w, count } = keep(logits, seen, opts);
+  let n = extra.length;
+  for (let k = 0; k < Math.min(b, BUCKETS); k++) n += count[k];
+  const ids = new Int32Array(n);
+  const weights = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < logits.length; i++)
+    if (bucket[i] < b) {
+      ids[k] = i;
+      weights[k++] = w[i];
+    }
+  for (const id of extra) {
+    ids[k] = id;
+    weights[k++] = w[id];
+  }
+  return { ids, weights };
+}
+
+function keep(logits: Float32Array, seen: Iterable<number>, opts: SamplingOptions): Kept {
   const V = logits.length;
   const over = penalised(logits, seen, opts.repetitionPenalty);
   const zOf = (i: number) => over.get(i) ?? logits[i];
@@ -61,21 +89,31 @@ export function candidates(logits: Float32Array, seen: Iterable<number>, opts: S
   const count = new Float64Array(BUCKETS);
   const invT = 1 / opts.temperature;
   let total = 0;
-  const put = (i: number, z: number, sign: 1 | -1) => {
-    const key = (m - z) * invT;
-    const wi = Math.exp(-key);
-    // beyond the last bucket (and NaN logits): the last bucket, weight 0 when exp underflows or is NaN
-    const b = key < BUCKETS - 1 ? Math.floor(key * PER_NAT) : BUCKETS - 1;
-    bucket[i] = b >= 0 ? b : BUCKETS - 1;
-    w[i] = wi > 0 ? wi : 0;
-    mass[bucket[i]] += sign * w[i];
-    count[bucket[i]] += sign;
-    total += sign * w[i];
+  const bucketOf = (key: number) => {
+    const b = key * PER_NAT;
+    // beyond the last bucket, and NaN: the last bucket (exp gives 0 or NaN there, stored as 0)
+    return b < BUCKETS - 1 ? Math.floor(b) : BUCKETS - 1;
   };
-  for (let i = 0; i < V; i++) put(i, logits[i], 1);
+  for (let i = 0; i < V; i++) {
+    const key = (m - logits[i]) * invT;
+    const b = bucketOf(key);
+    const wi = Math.exp(-key) || 0;
+    bucket[i] = b;
+    w[i] = wi;
+    mass[b] += wi;
+    count[b]++;
+    total += wi;
+  }
   for (const [i, z] of over) {
-    put(i, logits[i], -1);
-    put(i, z, 1);
+    mass[bucket[i]] -= w[i];
+    count[bucket[i]]--;
+    total -= w[i];
+    const key = (m - z) * invT;
+    const b = (bucket[i] = bucketOf(key));
+    w[i] = Math.exp(-key) || 0;
+    mass[b] += w[i];
+    count[b]++;
+    total += w[i];
   }
   // The sorted order's prefix: whole buckets, then the boundary bucket's members sorted (logit desc, id asc).
   const members = (b: number) => {
@@ -103,34 +141,20 @@ export function candidates(logits: Float32Array, seen: Iterable<number>, opts: S
     }
     return { b: BUCKETS, extra: [] };
   };
-  let keep = { b: BUCKETS, extra: [] as number[] };
+  let kept = { b: BUCKETS, extra: [] as number[] };
   if (opts.topK > 0 && opts.topK < V) {
-    keep = cut((n) => n >= opts.topK);
+    kept = cut((n) => n >= opts.topK);
     total = 0;
-    for (let b = 0; b < keep.b; b++) total += mass[b];
-    for (const id of keep.extra) total += w[id];
+    for (let b = 0; b < kept.b; b++) total += mass[b];
+    for (const id of kept.extra) total += w[id];
   }
   if (opts.topP < 1) {
     const target = opts.topP * total;
     const byP = cut((n, acc) => acc >= target);
     // within top-k: the shorter of the two prefixes
-    if (byP.b < keep.b || (byP.b === keep.b && byP.extra.length < keep.extra.length)) keep = byP;
+    if (byP.b < kept.b || (byP.b === kept.b && byP.extra.length < kept.extra.length)) kept = byP;
   }
-  let n = keep.extra.length;
-  for (let b = 0; b < Math.min(keep.b, BUCKETS); b++) n += count[b];
-  const ids = new Int32Array(n);
-  const weights = new Float64Array(n);
-  let k = 0;
-  for (let i = 0; i < V; i++)
-    if (bucket[i] < keep.b) {
-      ids[k] = i;
-      weights[k++] = w[i];
-    }
-  for (const id of keep.extra) {
-    ids[k] = id;
-    weights[k++] = w[id];
-  }
-  return { ids, weights };
+  return { ...kept, bucket, w, count };
 }
 
 export function sampleToken(
@@ -150,13 +174,21 @@ export function sampleToken(
     }
     return best;
   }
-  const { ids, weights } = candidates(logits, seen, opts);
+  // The draw walks the kept set in the order candidates() lists it, without building it.
+  const { b, extra, bucket, w } = keep(logits, seen, opts);
   let mass = 0;
-  for (let k = 0; k < weights.length; k++) mass += weights[k];
+  let last = -1;
+  for (let i = 0; i < logits.length; i++) if (bucket[i] < b) mass += w[i];
+  for (const id of extra) mass += w[id];
   let u = rng.uniform() * mass;
-  for (let k = 0; k < ids.length; k++) {
-    u -= weights[k];
-    if (u <= 0) return ids[k];
+  for (let i = 0; i < logits.length; i++)
+    if (bucket[i] < b) {
+      last = i;
+      if ((u -= w[i]) <= 0) return i;
+    }
+  for (const id of extra) {
+    last = id;
+    if ((u -= w[id]) <= 0) return id;
   }
-  return ids[ids.length - 1];
+  return last;
 }
