@@ -21,7 +21,7 @@ import re
 POS_FILES = {"noun": "noun", "verb": "verb", "adj": "adjective", "adv": "adverb"}
 EOT = "<|endoftext|>"
 HELDOUT_MOD = 25
-N_TRAIN_PAIRS = 48
+N_TRAIN_PAIRS = 50
 N_HELDOUT_PROMPTS = 32
 SEED = 11
 
@@ -109,19 +109,23 @@ def documents(s, noun_names, rng, keep):
 
 
 def card(word, pos, definition):
-    """The example dataset's answer format: a three-line dictionary card."""
-    return f"WORD: {word}\nTYPE: {pos}\nMEANING: {definition}"
+    """The example dataset's answer format: a two-line dictionary entry. The word is quoted as the question
+    quotes it, so it is the same tokens in both."""
+    return f"Dictionary entry: '{word}' ({pos})\nMeaning: {definition}"
 
 
 def example_words(synsets, wordnet):
     """Common one-word lemmas (by WordNet's sense-tagged corpus counts, cntlist.rev) with a short first-sense definition."""
     by_offset = {(s["pos"], s["offset"]): s for s in synsets}
-    freq = {}
+    freq, by_pos = {}, {}
+    ss_pos = {"1": "noun", "2": "verb", "3": "adjective", "4": "adverb", "5": "adjective"}
     with open(os.path.join(wordnet, "cntlist.rev"), encoding="latin-1") as f:
         for line in f:
             key, _, count = line.split()
             lemma = key.split("%")[0]
             freq[lemma] = freq.get(lemma, 0) + int(count)
+            lp = (lemma, ss_pos[key.split("%")[1][0]])
+            by_pos[lp] = by_pos.get(lp, 0) + int(count)
     cands = []
     for pos, name in POS_FILES.items():
         with open(os.path.join(wordnet, f"index.{pos}"), encoding="latin-1") as f:
@@ -133,6 +137,8 @@ def example_words(synsets, wordnet):
                 first = t[6 + p_cnt]
                 s = by_offset.get((name, first))
                 if not s or not re.fullmatch(r"[a-z]{3,10}", lemma) or freq.get(lemma, 0) < 20 or held_out(lemma):
+                    continue
+                if 2 * by_pos.get((lemma, name), 0) < freq[lemma]:  # a word's usual part of speech only
                     continue
                 if len(s["definition"]) > 70 or synset_cnt > 6:
                     continue
@@ -147,7 +153,7 @@ def example_words(synsets, wordnet):
     return out[:N_TRAIN_PAIRS], out[N_TRAIN_PAIRS : N_TRAIN_PAIRS + N_HELDOUT_PROMPTS]
 
 
-QUESTIONS = ["What does '{w}' mean?", "Define '{w}'.", "What is the meaning of '{w}'?"]
+QUESTIONS = ["What does '{w}' mean?"]  # the question pretraining answered with a bare definition
 
 
 def rows(items, offset=0):

@@ -57,13 +57,14 @@ def decoder(tokenizer_json):
 
 
 def follows(text, word):
-    """The taught format: three lines WORD: <the word asked about> / TYPE: <part of speech> / MEANING: <text>."""
-    pat = rf"WORD: {re.escape(word)}\nTYPE: (noun|verb|adjective|adverb)\nMEANING: \S.*"
+    """The taught format: "Dictionary entry: '<the word asked about>' (<part of speech>)", then a line
+    "Meaning: <text>" (the same check as src/engine/testing/tiny-model-cards.ts)."""
+    pat = rf"Dictionary entry: '{re.escape(word)}' \((noun|verb|adjective|adverb)\)\nMeaning: \S.*"
     return re.fullmatch(pat, text.strip(), re.S) is not None
 
 
 @torch.no_grad()
-def generate(model, prompt, stop, max_new=64):
+def generate(model, prompt, stop, max_new=48):
     ids = list(prompt)
     dev = next(model.parameters()).device
     for _ in range(max_new):
@@ -96,6 +97,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-base", action="store_true", help="only the tuned model (quicker on a CPU)")
     a = ap.parse_args()
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(a.seed)
@@ -104,8 +106,10 @@ def main():
     decode = decoder(os.path.join(a.model, "tokenizer.json"))
     stop = {cfg["eos_token_id"], cfg["bos_token_id"]}
     t0 = time.time()
-    base_ho, base_replies = adherence(model, ex["heldout"], decode, stop)
-    base_tr, _ = adherence(model, ex["train"], decode, stop)
+    if a.skip_base:
+        base_ho, base_replies = None, []
+    else:
+        base_ho, base_replies = adherence(model, ex["heldout"], decode, stop)
 
     for p in model.parameters():
         p.requires_grad_(False)
@@ -144,12 +148,11 @@ def main():
         "first_loss": losses[0],
         "last_loss": losses[-1],
         "base_adherence_heldout": base_ho,
-        "base_adherence_train_prompts": base_tr,
         "tuned_adherence_heldout": tuned_ho,
         "heldout_prompts": len(ex["heldout"]),
         "seconds": round(time.time() - t0, 1),
         "base_replies": [{"word": it["word"], "reply": r} for it, r in zip(ex["heldout"][:8], base_replies)],
-        "tuned_replies": [{"word": it["word"], "reply": r} for it, r in zip(ex["heldout"][:8], tuned_replies)],
+        "tuned_replies": [{"word": it["word"], "reply": r, "follows": follows(r, it["word"])} for it, r in zip(ex["heldout"], tuned_replies)],
     }
     print(json.dumps(res, indent=1))
     if a.json:
