@@ -113,15 +113,17 @@ function sendFile(
   res.flushHeaders();
   const next = () => {
     if (res.destroyed) return;
-    if (off >= stop) {
-      if (stop < body.length) setTimeout(() => res.socket?.destroy(), 50);
-      else res.end();
-      return;
-    }
     const chunk = body.subarray(off, Math.min(off + step, stop));
     off += chunk.length;
-    res.write(chunk);
-    setTimeout(next, pause);
+    if (off < stop) {
+      res.write(chunk);
+      setTimeout(next, pause);
+    } else if (stop < body.length) {
+      res.write(chunk);
+      setTimeout(() => res.socket?.destroy(), 50);
+    } else {
+      res.end(chunk);
+    }
   };
   next();
 }
