@@ -119,6 +119,7 @@ function keep(logits: Float32Array, seen: Iterable<number>, opts: SamplingOption
   const members = (b: number) => {
     const ids: number[] = [];
     for (let i = 0; i < V; i++) if (bucket[i] === b) ids.push(i);
+    if (over.size === 0) return ids.sort((a, c) => logits[c] - logits[a] || a - c);
     return ids.sort((a, c) => zOf(c) - zOf(a) || a - c);
   };
   /** Rank n of the shortest prefix for which done(count, mass) holds (V when none). */
