@@ -2,7 +2,7 @@
 // the message the user sees and that the dataset, the last checkpoint and the saved adapters are intact:
 // number fields typed key by key, a double click on Start, loads and deletions refused while a run trains,
 // leaving mid-run, a full disk in the worker, the engine worker dying, and a run owned by another tab.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { HUB_URL, TINY_REPO } from './env';
 import { importData, openApp, openTab, shot, typeInto } from './helpers';
@@ -82,9 +82,16 @@ test('number fields keep what is typed; invalid text is marked and blocks Start'
 test('a run under faults: double Start, refused loads and deletions, full disk, leaving, a dead worker', async ({
   page,
 }) => {
-  test.setTimeout(420_000);
+  test.setTimeout(360_000);
   await openApp(page);
-  let panel = await prepare(page);
+  await prepare(page);
+  // an adapter saved before the run, which no fault may touch
+  let lib = await openTab(page, 'Adapters & Export');
+  await lib
+    .getByLabel('Import PEFT adapter folder')
+    .setInputFiles('tests/fixtures/golden/llama/adapter_after');
+  await expect(lib.getByLabel('Name of adapter adapter_after')).toHaveValue('adapter_after');
+  let panel = await openTab(page, 'Train');
   await panel.getByLabel('Run name').fill('faults run');
   const progress = panel.getByRole('progressbar', { name: 'Training progress' });
   const history = panel.getByRole('table', { name: 'Run history' });
@@ -102,7 +109,7 @@ test('a run under faults: double Start, refused loads and deletions, full disk, 
   const refusal = page.getByRole('alert').filter({ hasText: 'cannot be loaded while a run trains' });
   await expect(refusal).toContainText('("faults run"): stop the run, or wait until it ends');
   await expect(model.getByTestId('model-label')).toHaveText(TINY_REPO);
-  const lib = await openTab(page, 'Adapters & Export');
+  lib = await openTab(page, 'Adapters & Export');
   await lib
     .getByLabel('Import PEFT adapter folder')
     .setInputFiles('tests/fixtures/golden/llama/adapter_init');
@@ -188,27 +195,23 @@ test('a run under faults: double Start, refused loads and deletions, full disk, 
     .find((w) => w.url().includes('engine'))!
     .evaluate(() => self.close())
     .catch(() => undefined); // the worker may be gone before it answers
-  const lost = page.getByRole('alert').filter({ hasText: 'the engine stopped' });
+  const lost = page.getByRole('alert').filter({ hasText: 'the engine stopped' }).first();
   await expect(lost).toContainText('Run "faults run" was interrupted; its checkpoint of step');
   await expect(progress).toHaveAttribute('aria-valuetext', /^interrupted · /);
   await expect(row).toContainText('interrupted');
   await expect(row).toContainText(new RegExp(`(${ckpt}|${ckpt + 1}) / 400`));
   await shot(page, 'fault-worker-died');
-  // a new engine starts; with the model loaded again the run resumes from its checkpoint and stops
+  // a new engine starts; with the model loaded again the run can resume from its checkpoint
   await loadTiny(page);
-  panel = await openTab(page, 'Train');
-  await row.getByRole('button', { name: 'Resume faults run' }).click();
-  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step \d+/, { timeout: 120_000 });
-  await panel.getByRole('button', { name: 'Stop' }).click();
-  await expect(progress).toHaveAttribute('aria-valuetext', /^stopped · step \d+/, { timeout: 60_000 });
+  await openTab(page, 'Train');
+  await expect(row.getByRole('button', { name: 'Resume faults run' })).toBeEnabled();
 
-  // what the user made is all there
+  // what the user made is all there: the dataset, the run's checkpoint, the adapter saved before
   data = await openTab(page, 'Data');
   await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('data (4)');
+  await expect(data.getByRole('table', { name: 'Rows of data' }).getByRole('row')).toHaveCount(5);
   const lib2 = (await openTab(page, 'Adapters & Export')).getByRole('table', { name: 'Adapter library' });
-  await expect(
-    lib2.getByRole('textbox', { name: /^Name of adapter faults run \(stopped at \d+\)$/ }),
-  ).toBeVisible();
+  await expect(lib2.getByLabel('Name of adapter adapter_after')).toHaveValue('adapter_after');
 });
 
 test('two tabs: the run belongs to the tab training it; the other shows it and marks it only once that tab is gone', async ({
@@ -292,4 +295,49 @@ test('20,000 alpaca rows import off the page: frames keep coming, the table stay
   await expect(table.getByLabel('Row 1 output')).toHaveValue('Edited while large.');
   await data.getByRole('button', { name: 'Next page' }).click();
   await expect(table.getByLabel('Row 51 instruction')).toHaveValue('Define word 51.');
+});
+
+test('site data evicted: a workspace backup brings datasets back into an empty browser, merged by id', async ({
+  page,
+  browser,
+}) => {
+  await openApp(page);
+  let data = await openTab(page, 'Data');
+  await importData(data, 'e2e/fixtures/mixed.jsonl');
+  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+  const lib = await openTab(page, 'Adapters & Export');
+  const download = page.waitForEvent('download');
+  await lib.getByRole('button', { name: 'Export workspace backup' }).click();
+  const file = await (await download).path();
+
+  // a new profile stands for a browser that evicted the site's data
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  await openApp(other);
+  const lib2 = await openTab(other, 'Adapters & Export');
+  await lib2.getByLabel('Import workspace backup').setInputFiles({
+    name: 'lora-studio-backup.zip',
+    mimeType: 'application/zip',
+    buffer: readFileSync(file),
+  });
+  await expect(
+    other.getByText(
+      'backup lora-studio-backup.zip imported: 1 datasets added; 0 runs added; 0 adapters added',
+    ),
+  ).toBeVisible();
+  data = await openTab(other, 'Data');
+  await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('mixed (4)');
+  // importing it again adds nothing twice
+  await openTab(other, 'Adapters & Export');
+  await lib2.getByLabel('Import workspace backup').setInputFiles({
+    name: 'lora-studio-backup.zip',
+    mimeType: 'application/zip',
+    buffer: readFileSync(file),
+  });
+  await expect(
+    other.getByText('imported: 0 datasets added, 1 already here; 0 runs added; 0 adapters added'),
+  ).toBeVisible();
+  data = await openTab(other, 'Data');
+  await expect(data.getByRole('combobox', { name: 'Dataset' }).getByRole('option')).toHaveCount(1);
+  await fresh.close();
 });
