@@ -4,7 +4,7 @@
 // Usage: npm run bench -- [--shape smollm2-135m|qwen2.5-0.5b] [--layers N] [--batch 2] [--seq 128] [--steps 3]
 //        [--rank 8 --targets q_proj,v_proj|all-linear] [--new-tokens 32] [--prompt 16] [--decode-batch 1,2]
 //        [--sample] [--backend cpu|wasm|webgpu] [--storage auto|float32|float16] [--threads N] [--peak-tflops X]
-//        [--plan whole|layerwise] [--no-train] [--no-torch]
+//        [--plan whole|layerwise] [--graph-capture] [--no-train] [--no-torch]
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +54,7 @@ const { values: opt } = parseArgs({
     'no-train': { type: 'boolean', default: false },
     storage: { type: 'string', default: 'auto' },
     plan: { type: 'string' },
+    'graph-capture': { type: 'boolean', default: false },
     batch: { type: 'string', default: '2' },
     seq: { type: 'string', default: '128' },
     steps: { type: 'string', default: '3' },
@@ -130,6 +131,8 @@ interface Decode {
   ms_per_token: number;
   dispatches_per_token?: number;
   gpu_peak_mb?: number;
+  /** graph capture: the same tokens as the uncaptured decode */
+  same_tokens?: boolean;
 }
 
 interface Ours {
@@ -217,6 +220,17 @@ async function benchOurs(): Promise<Ours> {
     if (!decode.length) first_generation_ms = now() - g0;
     decode.push(await timeDecode(gen, rows, label, sampling));
     partial('decode', decode[decode.length - 1]);
+  }
+  if (opt['graph-capture'] && gpu()) {
+    // batch 1 greedy again with the decode graph captured: its speed, and whether the tokens are the same
+    const captured = new Generator(device, { graphCapture: true });
+    const rows = prompts.slice(0, 1);
+    const want = (await gen.generate(rows, { maxNewTokens: args.newTokens, stopIds: [] })).ids[0];
+    const got = (await captured.generate(rows, { maxNewTokens: args.newTokens, stopIds: [] })).ids[0];
+    const d = await timeDecode(captured, rows, 'greedy, graph capture', {});
+    decode.push({ ...d, same_tokens: got.join() === want.join() });
+    partial('decode', decode[decode.length - 1]);
+    await captured.dispose();
   }
   const rss_mb = process.memoryUsage().rss / MB;
   await gen.dispose();

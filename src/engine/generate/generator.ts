@@ -48,11 +48,20 @@ interface AdapterOnDevice {
   tensors: Map<string, RtTensor>;
 }
 
+export interface GeneratorOptions {
+  /** WebGPU: run the one-token decode graph with onnxruntime's graph capture (its shapes are static),
+   *  replaying the recorded dispatches instead of encoding them again every token. Same tokens. */
+  graphCapture?: boolean;
+}
+
 export class Generator {
   private sessions = new Map<string, Promise<Session>>();
   private adapter: AdapterOnDevice | null = null;
 
-  constructor(readonly device: DeviceModel) {}
+  constructor(
+    readonly device: DeviceModel,
+    private readonly options: GeneratorOptions = {},
+  ) {}
 
   /** Uploads an adapter for the next generations; null = the base model. */
   async setAdapter(a: AdapterForInference | null): Promise<void> {
@@ -83,7 +92,8 @@ export class Generator {
 
   private session(B: number, L: number, S: number, R: number): Promise<Session> {
     const ad = this.adapter;
-    const key = `${B}/${L}/${S}/${R}/${ad?.key ?? 'base'}`;
+    const capture = !!this.options.graphCapture && L === 1 && this.device.rt.info.backend === 'webgpu';
+    const key = `${B}/${L}/${S}/${R}/${ad?.key ?? 'base'}${capture ? '/captured' : ''}`;
     let s = this.sessions.get(key);
     if (!s) {
       const graph = buildInferGraph({
@@ -97,7 +107,7 @@ export class Generator {
         storage: this.device.storage,
       });
       const keep = graph.outputs.map((v) => v.name).filter((n) => n.startsWith('present.'));
-      s = this.device.rt.createSession(toOnnx(graph), { keepOnDevice: keep });
+      s = this.device.rt.createSession(toOnnx(graph), { keepOnDevice: keep, graphCapture: capture });
       this.sessions.set(key, s);
     }
     return s;
