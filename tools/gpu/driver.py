@@ -4,7 +4,8 @@ Stages, each with a time cap inside one overall budget; OUT/results.json (and OU
 after every stage, so a run cut off still returns what it measured:
   probe     nvidia-smi, Vulkan ICDs, the Dawn adapter (features, limits, shader-f16), Python packages
   peft      transformers + peft load our adapter and merged export of a tiny Qwen2 and Llama: logits vs ours
-  ours_*    our bench on WebGPU (Dawn/Vulkan): train 4×512 r8 all-linear, decode batch 1 and 2, GPU memory
+  ours_*    our bench on WebGPU (Dawn/Vulkan): train 4×512 r8 all-linear, decode batch 1 and 2 (and batch 1
+            with graph capture), GPU memory and dispatches
   torch_*   PyTorch eager fp32 and bf16 on the same shapes (CUDA when available, else the CPU)
   recipe    the exported cluster recipe's train_hf.py trains a few steps; its adapter back in our engine
 --quick uses tiny shapes (software WebGPU, CPU torch) to test the bundle itself.
@@ -162,7 +163,8 @@ def bench_args(run, shape):
 
 
 def ours(run, shape, timeout):
-    cmd = [NODE, str(HERE / "app" / "bench.mjs"), "--backend", "webgpu", "--no-torch", *bench_args(run, shape)]
+    cmd = [NODE, str(HERE / "app" / "bench.mjs"), "--backend", "webgpu", "--no-torch", "--graph-capture",
+           *bench_args(run, shape)]
     if run.res.get("fp32_peak_tflops"):
         cmd += ["--peak-tflops", str(run.res["fp32_peak_tflops"])]
     rc, so, se = sh(cmd, timeout)
@@ -236,6 +238,7 @@ def summary(run):
         f32 = ((st.get(f"torch_{shape}_float32") or {}).get("result")) or {}
         b16 = ((st.get(f"torch_{shape}_bfloat16") or {}).get("result")) or {}
         dec = {d["batch"]: d for d in o.get("decode", []) if d.get("sampling") == "greedy"}
+        cap = next((d for d in o.get("decode", []) if "capture" in d.get("sampling", "")), {})
         flops = o.get("train_flops_per_token")
         r = {
             "ours_train_tokens_per_s": o.get("train_tokens_per_s"),
@@ -247,6 +250,8 @@ def summary(run):
             "ours_decode_b1_tokens_per_s": (dec.get(1) or {}).get("tokens_per_s"),
             "ours_decode_b2_tokens_per_s": (dec.get(2) or {}).get("tokens_per_s"),
             "ours_dispatches_per_decoded_token": (dec.get(1) or {}).get("dispatches_per_token"),
+            "ours_decode_b1_graph_capture_tokens_per_s": cap.get("tokens_per_s"),
+            "graph_capture_same_tokens": cap.get("same_tokens"),
             "torch_fp32_train_tokens_per_s": f32.get("train_tokens_per_s"),
             "torch_bf16_train_tokens_per_s": b16.get("train_tokens_per_s"),
             "torch_fp32_decode_b1_tokens_per_s": f32.get("decode_tokens_per_s"),
