@@ -271,6 +271,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--budget", type=float, default=520, help="seconds for all stages together")
     ap.add_argument("--quick", action="store_true", help="tiny shapes: tests the bundle on software WebGPU / CPU")
+    ap.add_argument("--only", help="comma-separated stage names or prefixes (e.g. probe,torch_,recipe)")
     a = ap.parse_args()
     run = Run(a.out, a.budget, a.quick)
     run.save()
@@ -284,6 +285,8 @@ def main():
     stages.append(("recipe", 60, lambda t: recipe(run, t)))
     if a.quick:
         stages = [(n, c * 4, f) for n, c, f in stages]
+    if a.only:
+        stages = [s for s in stages if any(s[0].startswith(p) for p in a.only.split(","))]
     for i, (name, cap, fn) in enumerate(stages):
         run.stage(name, cap, len(stages) - i - 1, fn)
         summary(run)
