@@ -81,7 +81,14 @@ export function setModel(m: ModelState | undefined) {
 export function getDeviceModel(): Promise<DeviceModel> {
   const m = getModel();
   if (!device) {
-    const p = getRuntime().then((rt) => DeviceModel.upload(rt, m.model));
+    // a 16-bit checkpoint keeps its decoder weights as float16 where the device can (half the memory, same
+    // numbers): WASM always, WebGPU with shader-f16; float32 checkpoints stay float32
+    const source16 = [...m.model.dtypes.values()].every((t) => t === 'BF16' || t === 'F16');
+    const p = getRuntime().then((rt) =>
+      DeviceModel.upload(rt, m.model, {
+        storage: source16 && (rt.info.backend === 'wasm' || rt.info.f16) ? 'float16' : 'float32',
+      }),
+    );
     device = p;
     p.catch(() => {
       if (device === p) device = undefined;

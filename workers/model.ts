@@ -1,5 +1,6 @@
 // Loading a base model in the worker from the Hub (through the IndexedDB cache), from files the user picked,
 // or from the embedded model the app serves under /models/wordnet-tiny/; and the facts the Model tab shows.
+import type { ModelConfig } from '../src/engine/model/config';
 import { UserError } from '../src/engine/errors';
 import { hubSource, type FileSource } from '../src/engine/io/source';
 import { openModel, type ModelReader } from '../src/engine/model/weights';
@@ -54,10 +55,14 @@ export interface ModelFacts {
   eosIds: number[];
   /** Files read from the browser cache vs downloaded; a note when caching failed. */
   cache?: { cached: number; downloaded: number; note: string | null };
+  /** The parsed config, for the memory planner in the Train tab. */
+  config: ModelConfig;
+  /** Every weight is stored 16-bit (BF16/F16): kept as float16 on devices that can. */
+  source16: boolean;
 }
 
 export function modelFacts(
-  m: Pick<ModelReader, 'config' | 'files' | 'shapes'>,
+  m: Pick<ModelReader, 'config' | 'files' | 'shapes'> & Partial<Pick<ModelReader, 'dtypes'>>,
   label: string,
   kind: ModelFacts['kind'],
   hasTemplate: boolean,
@@ -93,6 +98,8 @@ export function modelFacts(
     hasTokenizer: m.files.tokenizerJson !== undefined,
     chatTemplate: hasTemplate,
     eosIds: c.eos_token_id,
+    config: c,
+    source16: !!m.dtypes && [...m.dtypes.values()].every((t) => t === 'BF16' || t === 'F16'),
   };
 }
 

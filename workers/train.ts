@@ -10,6 +10,7 @@ import { encodeDataset } from '../src/engine/text/encode';
 import type { Example } from '../src/engine/train/batches';
 import { resolveTargets, resolveTrainConfig, type TrainConfig } from '../src/engine/train/config';
 import { Rng } from '../src/engine/train/rng';
+import { planStudioRun } from '../src/engine/train/planner';
 import { Trainer, type Checkpoint, type StepMetrics } from '../src/engine/train/trainer';
 import * as store from '../src/storage';
 import { StorageFullError, type DataRow, type RunStatus } from '../src/storage';
@@ -150,6 +151,9 @@ export async function runTraining(
         throw new UserError('the dataset changed since this run was paused; start a new run instead');
       }
       const device = await getDeviceModel();
+      // the same planner as the CLI and the Train tab: the fastest plan within the memory budget, or a refusal
+      const longest = Math.max(1, ...ex.train.map((e) => e.input_ids.length));
+      const plan = planStudioRun(m.model.config, cfg, runtime.info, device.storage, longest);
       trainer = await Trainer.create({
         runtime,
         model: m.model,
@@ -158,6 +162,8 @@ export async function runTraining(
         train: ex.train,
         init: initWeights,
         resume,
+        plan: plan.plan,
+        ceChunk: plan.ceChunk,
       });
       const t = trainer;
       await store.updateRun(d, runId, { totalSteps: t.totalSteps });

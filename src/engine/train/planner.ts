@@ -28,6 +28,8 @@ export interface PlanRequest {
   /** largest single buffer the device binds (WebGPU) */
   maxBinding?: number;
   force?: PlanKind;
+  /** the weights are already on the device in this dtype (the studio uploads them when the model loads) */
+  fixedStorage?: WeightStorage;
 }
 
 export interface Breakdown {
@@ -95,7 +97,8 @@ export function predict(r: PlanRequest, plan: PlanKind, storage: WeightStorage, 
         (L + 3) * M * D * 4 + 1.6 * perLayer + (storage === 'float16' ? (layers / L) * 4 : 0);
   const breakdown: Breakdown = {
     overhead: r.backend === 'webgpu' ? 0 : CPU_OVERHEAD,
-    weights: layers * (storage === 'float16' ? 2 : 4) + rest * 4,
+    // float16 layer weights; the whole-model graph also holds every layer's float32 cast at once
+    weights: layers * (storage === 'float16' ? (plan === 'whole' ? 6 : 2) : 4) + rest * 4,
     lora: 7 * P * 4,
     activations,
     head,
@@ -112,6 +115,13 @@ const mib = (b: number) => `${Math.round(b / MiB)} MiB`;
  * checkpoint is 16-bit (the same numbers in less memory), float32 first when rounding would change them.
  */
 function candidates(r: PlanRequest): [PlanKind, WeightStorage][] {
+  if (r.fixedStorage) {
+    const fixed: [PlanKind, WeightStorage][] = [
+      ['whole', r.fixedStorage],
+      ['layerwise', r.fixedStorage],
+    ];
+    return r.force ? fixed.filter(([p]) => p === r.force) : fixed;
+  }
   const layerwise: [PlanKind, WeightStorage][] = !r.f16
     ? [['layerwise', 'float32']]
     : r.source16
@@ -162,4 +172,38 @@ export function planMemory(r: PlanRequest): MemoryPlan {
   throw new UserError(
     `a training step needs about ${mib(b.peak)} (weights ${mib(b.breakdown.weights)}, activations ${mib(b.breakdown.activations)}) with the ${b.plan === 'layerwise' ? 'layer-wise' : 'whole-model'} plan, over the memory budget of ${mib(r.budget)}; ${lower}`,
   );
+}
+
+/** The default budget where no memory size can be read: a laptop GPU's 4 GiB, or the WASM heap's 4 GiB. */
+export const STUDIO_DEFAULT_BUDGET = 4096 * MiB;
+
+/**
+ * The studio's plan (worker and Train tab alike): the longest bucket of the rows, the Train setting's budget
+ * (MiB; 0 = the default) and the storage the loaded model already has on the device.
+ */
+export function planStudioRun(
+  config: ModelConfig,
+  train: Pick<TrainConfig, 'batchSize' | 'maxLen' | 'rank' | 'targets' | 'packing' | 'memoryBudget' | 'plan'>,
+  device: { backend: 'cpu' | 'wasm' | 'webgpu'; maxStorageBufferBindingSize?: number },
+  storage: WeightStorage,
+  longestRow: number,
+): MemoryPlan {
+  const seqLen = train.packing
+    ? train.maxLen
+    : Math.min(
+        Math.max(16, train.maxLen),
+        2 ** Math.ceil(Math.log2(Math.max(16, Math.min(longestRow, train.maxLen)))),
+      );
+  return planMemory({
+    config,
+    train,
+    seqLen,
+    backend: device.backend,
+    f16: storage === 'float16',
+    source16: storage === 'float16',
+    fixedStorage: storage,
+    budget: train.memoryBudget > 0 ? train.memoryBudget * MiB : STUDIO_DEFAULT_BUDGET,
+    maxBinding: device.maxStorageBufferBindingSize,
+    force: train.plan === 'auto' ? undefined : train.plan,
+  });
 }

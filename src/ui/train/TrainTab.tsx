@@ -10,6 +10,7 @@ import { bytes, count, duration, flops, loss } from '../format';
 import { errorText } from '../engine';
 import { TrainCharts } from './Charts';
 import { estimateTraining } from './estimate';
+import { planStudioRun, type MemoryPlan } from '../../engine/train/planner';
 import { RunHistory } from './RunHistory';
 import { TrainForm } from './TrainForm';
 
@@ -25,6 +26,23 @@ function Estimate() {
   const mean = lens.length ? lens.reduce((a, b) => a + b, 0) / lens.length : Math.min(256, form.maxLen);
   const cfg = { ...form, valSplit: ds?.valSplit ?? 0 };
   const est = estimateTraining(f, cfg, { rows: ds?.rows.length ?? 0, meanTokens: mean, device });
+  // the engine's planner, as the worker will run it: plan, predicted peak, or why nothing fits
+  let plan: MemoryPlan | null = null;
+  let refusal: string | null = null;
+  try {
+    const backend = device?.backend ?? 'webgpu';
+    const storage = f.source16 && (backend === 'wasm' || device?.f16) ? 'float16' : 'float32';
+    const longest = lens.length ? Math.max(...lens) : form.maxLen;
+    plan = planStudioRun(
+      f.config,
+      form,
+      { backend, maxStorageBufferBindingSize: device?.maxStorageBufferBindingSize },
+      storage,
+      longest,
+    );
+  } catch (e) {
+    refusal = errorText(e);
+  }
   const recent = run?.metrics.slice(-10) ?? [];
   const tps = recent.length
     ? recent.reduce((a, m) => a + m.tokens, 0) / (recent.reduce((a, m) => a + m.ms, 0) / 1000)
@@ -33,9 +51,18 @@ function Estimate() {
     <>
       <div className="stats">
         <Stat
-          label="GPU memory (est.)"
-          value={bytes(est.total)}
-          title={`weights ${bytes(est.weights)}, LoRA+AdamW ${bytes(est.loraState)}, activations ${bytes(est.activations)}, logits ${bytes(est.logits)}`}
+          label="Memory (planned)"
+          value={plan ? `${bytes(plan.peak)} of ${bytes(plan.budget)}` : 'does not fit'}
+          title={
+            plan
+              ? `weights ${bytes(plan.breakdown.weights)}, LoRA+AdamW ${bytes(plan.breakdown.lora)}, activations ${bytes(plan.breakdown.activations)}, logits ${bytes(plan.breakdown.head)}`
+              : (refusal ?? '')
+          }
+        />
+        <Stat
+          label="Plan"
+          value={plan ? (plan.plan === 'layerwise' ? 'layer-wise' : 'whole-model') : '—'}
+          title={plan?.notes.join('; ') || 'one graph per step: the fastest where it fits'}
         />
         <Stat label="Trainable parameters" value={count(est.loraParams)} />
         <Stat label="Steps" value={count(est.steps)} />
@@ -50,6 +77,7 @@ function Estimate() {
           value={tps > 0 ? duration((est.steps * est.tokensPerStep) / tps) : 'measured after the first steps'}
         />
       </div>
+      {refusal && <div className="warn-box">{refusal}</div>}
       {est.problems.map((p) => (
         <div key={p} className="warn-box">
           {p}
