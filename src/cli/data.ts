@@ -5,7 +5,6 @@
 import { readAdapter } from '../engine/io/peft';
 import { dirSource } from '../engine/io/source_node';
 import { DeviceModel } from '../engine/model/device';
-import type { LoadedModel } from '../engine/model/weights';
 import { Generator } from '../engine/generate/generator';
 import { stopIds } from '../engine/generate/stops';
 import { countTrained, encodeChatPrompt, encodeRow, type EncodeContext } from '../engine/text/encode';
@@ -21,7 +20,7 @@ import { normalizeRow, type Row } from '../data/rows';
 import { seedInstructions, selfInstruct, type SelfInstructModel } from '../data/selfinstruct';
 import { datasetStats, type RowTokens } from '../data/stats';
 import { applyTemplates } from '../data/template';
-import { modelTokenizer, openModel, openRuntime } from './context';
+import { modelTokenizer, openModelReader, openRuntime, type ModelMeta } from './context';
 import { UsageError } from './errors';
 import {
   backendOf,
@@ -40,7 +39,7 @@ const fileName = (p: string) => p.split('/').pop() ?? p;
 const print = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
 
 /** Records of a file, and each as a normalised row (a row that is no dataset row is an error naming it). */
-function readRows(file: string, model?: LoadedModel): { records: DataRecord[]; rows: Row[] } {
+function readRows(file: string, model?: ModelMeta): { records: DataRecord[]; rows: Row[] } {
   const f = readRecords(readText(file), fileName(file));
   const csv = f.container === 'csv' || f.container === 'tsv';
   const rows: Row[] = [];
@@ -54,7 +53,7 @@ function readRows(file: string, model?: LoadedModel): { records: DataRecord[]; r
   return { records: f.records, rows };
 }
 
-function encodeContext(model: LoadedModel, maxLen: number): EncodeContext {
+function encodeContext(model: ModelMeta, maxLen: number): EncodeContext {
   const tokenizer = modelTokenizer(model);
   if (!tokenizer) throw new UserError('the model has no tokenizer.json: this command needs one');
   return {
@@ -91,7 +90,7 @@ async function dedupeCmd(v: Values) {
 async function scoreCmd(v: Values) {
   const data = need(v, 'data');
   const out = need(v, 'out');
-  const model = await openModel(need(v, 'model'), !!v.quiet);
+  const model = await openModelReader(need(v, 'model'), !!v.quiet);
   const adapterDir = str(v, 'adapter');
   const adapter = adapterDir ? await readAdapter(dirSource(adapterDir), model.config) : undefined;
   const ctx = encodeContext(model, num(v, 'max-len', true) ?? defaultTrainConfig.maxLen);
@@ -127,7 +126,7 @@ async function statsCmd(v: Values) {
   let tokens: (RowTokens | undefined)[] | undefined;
   const spec = str(v, 'model');
   if (spec) {
-    const model = await openModel(spec, !!v.quiet);
+    const model = await openModelReader(spec, !!v.quiet);
     const ctx = encodeContext(model, num(v, 'max-len', true) ?? defaultTrainConfig.maxLen);
     const csv = f.container === 'csv' || f.container === 'tsv';
     tokens = f.records.map((r) => {
@@ -163,7 +162,7 @@ async function generateCmd(v: Values) {
   if (n === undefined) throw new UserError('missing --n (how many rows to generate)');
   const seedFile = need(v, 'seed-tasks');
   const seeds = seedInstructions(readRecords(readText(seedFile, 'seed-tasks'), fileName(seedFile)).records);
-  const model = await openModel(need(v, 'model'), !!v.quiet);
+  const model = await openModelReader(need(v, 'model'), !!v.quiet);
   const adapterDir = str(v, 'adapter');
   const adapter = adapterDir ? await readAdapter(dirSource(adapterDir), model.config) : undefined;
   const ctx = encodeContext(model, defaultTrainConfig.maxLen);

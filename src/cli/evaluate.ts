@@ -20,7 +20,7 @@ import {
 import { contamination } from '../data/contamination';
 import { UserError } from '../errors';
 import { parseDatasetStrict } from '../data/formats';
-import { modelTokenizer, openModel, openRuntime, type BackendChoice } from './context';
+import { modelTokenizer, openModelReader, openRuntime, type BackendChoice } from './context';
 import { checkWritableDir } from './files';
 import { commonFlags, backendOf, need, num, parse, progressLine, readText, str, writeOut } from './data-args';
 import { dirname } from 'node:path';
@@ -73,7 +73,7 @@ export async function evaluateCmd(a: EvaluateArgs): Promise<EvalReport> {
   if (a.compare && !a.adapter) throw new UserError('--compare needs --adapter (it puts the base beside it)');
   if (!(a.maxNewTokens > 0)) throw new UserError('--max-new-tokens must be > 0');
   checkWritableDir(dirname(a.out) || '.');
-  const model = await openModel(a.model, a.quiet);
+  const model = await openModelReader(a.model, a.quiet); // weights read as they go to the device
   const tokenizer = modelTokenizer(model);
   if (!tokenizer) throw new UserError('the model has no tokenizer.json: evaluate needs one');
   const rows = parseDatasetStrict(readText(a.data), a.data.split('/').pop() ?? a.data, {

@@ -11,7 +11,7 @@ import { DeviceModel } from '../engine/model/device';
 import { encodeChatPrompt } from '../engine/text/encode';
 import { defaultTemplateKwargs, pickChatTemplate } from '../engine/text/template';
 import { createDecodeStream } from '../engine/text/tokenizer';
-import { modelTokenizer, openModel, openRuntime, type BackendChoice } from './context';
+import { modelTokenizer, openModelReader, openRuntime, type BackendChoice } from './context';
 
 export interface GenerateArgs {
   model: string;
@@ -34,7 +34,7 @@ export async function generate(a: GenerateArgs): Promise<void> {
   if ((a.prompt === undefined) === (a.chat === undefined))
     throw new UserError('give exactly one of --prompt TEXT or --chat TEXT');
   if (!(a.maxNewTokens > 0)) throw new UserError('--max-new-tokens must be > 0');
-  const model = await openModel(a.model, a.quiet);
+  const model = await openModelReader(a.model, a.quiet); // weights read as they go to the device
   const tok = modelTokenizer(model);
   if (!tok) throw new UserError('the model has no tokenizer.json: generate needs one');
   const template = pickChatTemplate(model.files.tokenizerConfig, model.files.chatTemplate);
