@@ -7,8 +7,10 @@ import type { StudioState } from './store';
 
 export interface LiveRun {
   runId: string | null;
-  /** The worker job training it; '' for a past run shown read-only, or once the job has ended. */
+  /** The worker job training it; '' for a past run shown read-only. */
   jobId: string;
+  /** The job has ended (its last events may still arrive: they come on their own channel). */
+  ended?: boolean;
   datasetId: string | null;
   name: string;
   status: RunStatus | 'starting';
@@ -45,7 +47,9 @@ export interface TrainSlice {
 
 /** The run this tab is training (or has paused): its job is alive in this tab's worker. */
 export const liveRun = (s: Pick<TrainSlice, 'run'>): LiveRun | null =>
-  s.run && s.run.jobId !== '' && ['starting', 'running', 'paused'].includes(s.run.status) ? s.run : null;
+  s.run && s.run.jobId !== '' && !s.run.ended && ['starting', 'running', 'paused'].includes(s.run.status)
+    ? s.run
+    : null;
 
 export const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) => ({
   trainForm: { ...defaultTrainConfig },

@@ -66,7 +66,7 @@ function watchOwner(runId: string) {
 /** Reloads the run history, and which runs another tab owns (followed while there are any). */
 export async function refreshRuns() {
   const [runs, held] = await Promise.all([storage.listRuns(await db()), heldRunIds()]);
-  const mine = st().run?.jobId ? st().run?.runId : null;
+  const mine = liveRun(st())?.runId ?? null;
   const elsewhere = runs
     .filter((r) => held.has(r.id) && r.id !== mine && storage.isLiveStatus(r.status))
     .map((r) => r.id);

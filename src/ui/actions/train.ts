@@ -35,7 +35,8 @@ function patchJob(jobId: string, patch: Partial<LiveRun>) {
 
 function onEvent(jobId: string, e: TrainEvent) {
   const run = st().run;
-  if (!run || run.jobId !== jobId) return; // an event of an older run
+  // an event of an older run; a finished job's last events still count (they may come after its result)
+  if (!run || run.jobId !== jobId) return;
   switch (e.type) {
     case 'created':
       st().patchRun({ runId: e.runId });
@@ -89,13 +90,13 @@ async function launch(live: Omit<LiveRun, 'jobId'>, req: Parameters<ReturnType<t
           jobId,
         ),
       );
-      patchJob(jobId, { status: res.status, jobId: '' });
+      patchJob(jobId, { status: res.status, ended: true });
     } catch (e) {
       if (isEngineLost(e)) return; // engineLost() has marked the run interrupted
-      patchJob(jobId, { status: 'failed', message: errorText(e), jobId: '' });
+      patchJob(jobId, { status: 'failed', message: errorText(e), ended: true });
       report(e, isUserFacing(e) ? 'training stopped' : 'training failed');
     } finally {
-      await refreshRuns();
+      await Promise.all([refreshRuns(), refreshStorage()]);
     }
   })();
   current = course;
@@ -220,7 +221,7 @@ export async function interruptLiveRun(why: string): Promise<string | null> {
     (kept
       ? `its checkpoint of step ${kept} is kept: load the model again, then resume it from the run history.`
       : 'it had no checkpoint yet, so it has to start again.');
-  st().patchRun({ status: 'interrupted', message, jobId: '' });
+  st().patchRun({ status: 'interrupted', message, ended: true });
   if (r.runId) await storage.interruptRun(await db(), r.runId, message).catch(() => undefined);
   await refreshRuns();
   return message;
