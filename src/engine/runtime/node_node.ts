@@ -33,6 +33,9 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<Runti
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
+        // each session would keep its own arena at its peak (the layer-wise plan runs five sessions per step):
+        // without it, a run's tensors go back to the system when the run ends, so the peaks do not add up
+        enableCpuMemArena: false,
       }),
     });
   }
