@@ -173,8 +173,16 @@ def ours(run, shape, timeout):
     res = {"rc": rc, "command": " ".join(cmd[1:]), "partial": partials}
     if final:
         res["result"] = final["ours"]
-    else:
+    else:  # cut off or failed: what the phases that finished measured
         res["stdout_tail"], res["stderr_tail"] = so[-1500:], se[-3000:]
+        got = {"complete": False, "decode": []}
+        for p in map(dict, partials):
+            what = p.pop("what")
+            if what == "decode":
+                got["decode"].append(p)
+            elif what != "device":
+                got.update(p)
+        res["result"] = got
     return res
 
 
