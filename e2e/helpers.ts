@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { expect, type Locator, type Page } from '@playwright/test';
 
-export const TAB_NAMES = ['Model', 'Data', 'Train', 'Chat', 'Adapters & Export'] as const;
+export const TAB_NAMES = ['Model', 'Data', 'Train', 'Chat', 'Adapters & Export', 'Evaluate'] as const;
 export type TabName = (typeof TAB_NAMES)[number];
 
 const ARTIFACTS = 'e2e-artifacts';

@@ -53,6 +53,10 @@ export function DiversityPanel(props: { ds: DatasetRecord }) {
                 />
               ))}
             </div>
+            <div className="histogram-labels muted small">
+              <span>0</span>
+              <span>{stats.length_histogram.bins[stats.length_histogram.bins.length - 1].max}</span>
+            </div>
           </div>
           <div aria-label="Leading verbs">
             <span className="muted small">Leading verbs: </span>
