@@ -51,6 +51,12 @@ describe('sources', () => {
     expect(await src.has('config.json')).toBe(true);
   });
 
+  it('reads picked files by byte ranges (weights are read tensor by tensor)', async () => {
+    const file = new File([new Uint8Array([10, 11, 12, 13, 14])], 'model.safetensors');
+    const src = pickedSource([{ path: 'm/model.safetensors', file }], 'm');
+    expect(Array.from(await src.range!('model.safetensors', 1, 4))).toEqual([11, 12, 13]);
+  });
+
   it('a cached model loads again without touching the source', async () => {
     const db = await openStudioDB('workers-test');
     const inner = memorySource({ 'config.json': '{}', 'model.safetensors': new Uint8Array([1, 2, 3]) });
@@ -67,6 +73,7 @@ describe('sources', () => {
       expect(await src.has('chat_template.jinja')).toBe(false);
       expect(await src.text('config.json')).toBe('{}');
       expect(Array.from(await src.bytes('model.safetensors'))).toEqual([1, 2, 3]);
+      expect(Array.from(await src.range!('model.safetensors', 1, 3))).toEqual([2, 3]);
       await src.finish();
       return src.stats;
     };
