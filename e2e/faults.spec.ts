@@ -95,123 +95,130 @@ test('a run under faults: double Start, refused loads and deletions, full disk, 
   await panel.getByLabel('Run name').fill('faults run');
   const progress = panel.getByRole('progressbar', { name: 'Training progress' });
   const history = panel.getByRole('table', { name: 'Run history' });
-
-  // a real double click on Start: one run, and it is not paused by the second click
-  await panel.getByRole('button', { name: 'Start training' }).dblclick();
-  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step [1-9]/, { timeout: 120_000 });
-  await expect(history.getByRole('row').filter({ hasText: 'faults run' })).toHaveCount(1);
-  await page.waitForTimeout(1500);
-  await expect(progress).toHaveAttribute('aria-valuetext', /^running /);
-
-  // a model load, an adapter import and deleting the run's dataset are refused while it trains
-  const model = await openTab(page, 'Model');
-  await model.getByRole('button', { name: 'Load repo' }).click();
-  const refusal = page.getByRole('alert').filter({ hasText: 'cannot be loaded while a run trains' });
-  await expect(refusal).toContainText('("faults run"): stop the run, or wait until it ends');
-  await expect(model.getByTestId('model-label')).toHaveText(TINY_REPO);
-  lib = await openTab(page, 'Adapters & Export');
-  await lib
-    .getByLabel('Import PEFT adapter folder')
-    .setInputFiles('tests/fixtures/golden/llama/adapter_init');
-  await expect(
-    page
-      .getByRole('alert')
-      .filter({ hasText: 'adapter "adapter_init" cannot be imported while a run trains' }),
-  ).toBeVisible();
-  let data = await openTab(page, 'Data');
-  await data.getByRole('button', { name: 'Delete dataset' }).click();
-  await data.getByRole('button', { name: 'Confirm delete' }).click();
-  await expect(
-    page
-      .getByRole('alert')
-      .filter({ hasText: 'the dataset cannot be deleted while run "faults run" trains' }),
-  ).toBeVisible();
-  await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('data (4)');
-  panel = await openTab(page, 'Train');
-  const before = await stepOf(progress);
-  await expect.poll(() => stepOf(progress), { timeout: 60_000 }).toBeGreaterThan(before);
-
-  // leaving the page mid-run asks first
-  const asked = page.waitForEvent('dialog');
-  void page.reload({ timeout: 3000 }).catch(() => undefined);
-  const dialog = await asked;
-  expect(dialog.type()).toBe('beforeunload');
-  await dialog.dismiss();
-  await expect(progress).toHaveAttribute('aria-valuetext', /^running /);
-
-  // a paused run cannot be deleted without stopping it; the bar and the history show the same step
-  await panel.getByRole('button', { name: 'Pause' }).click();
-  await expect(progress).toHaveAttribute('aria-valuetext', /^paused · step \d+/);
-  const paused = await stepOf(progress);
   const row = history.getByRole('row').filter({ hasText: 'faults run' });
-  await expect(row).toContainText(`paused`);
-  await expect(row).toContainText(`${paused} / 400`);
-  await row.getByRole('button', { name: 'Delete run faults run' }).click();
-  await expect(row).toContainText('The run is training.');
-  await expect(row.getByRole('button', { name: 'Stop and delete run faults run' })).toBeVisible();
-  await row.getByRole('button', { name: 'Cancel' }).click();
-  await panel.getByRole('button', { name: 'Resume' }).click();
-  await expect(progress).toHaveAttribute('aria-valuetext', new RegExp(`^running · step (?!${paused} )`));
+  /** The dataset and the saved adapter are as they were; back on the Train tab. */
+  const intact = async () => {
+    const data = await openTab(page, 'Data');
+    await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('data (4)');
+    await expect(data.getByRole('table', { name: 'Rows of data' }).getByRole('row')).toHaveCount(5);
+    lib = await openTab(page, 'Adapters & Export');
+    await expect(lib.getByLabel('Name of adapter adapter_after')).toHaveValue('adapter_after');
+    panel = await openTab(page, 'Train');
+  };
 
-  // the disk fills up in the worker: the run pauses at its last checkpoint and says so
-  const worker = page.workers().find((w) => w.url().includes('engine'))!;
-  await worker.evaluate(() => {
-    const real = IDBObjectStore.prototype.put;
-    (globalThis as { __realPut?: unknown }).__realPut = real;
-    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof real>) {
-      if (this.name === 'metrics')
-        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-      return real.apply(this, args);
-    };
-  });
-  const full = page
-    .getByRole('alert')
-    .filter({ hasText: 'browser storage is full: training metrics was not saved' });
-  await expect(full.first()).toContainText(/The run is paused at its checkpoint of step \d+/);
-  await expect(progress).toHaveAttribute('aria-valuetext', /^paused · /);
-  const kept = Number(/checkpoint of step (\d+)/.exec(await full.first().innerText())![1]);
-  await expect(row).toContainText(`${kept} / 400`);
-  await worker.evaluate(() => {
-    IDBObjectStore.prototype.put = (
-      globalThis as { __realPut?: typeof IDBObjectStore.prototype.put }
-    ).__realPut!;
-  });
-  await shot(page, 'fault-storage-full');
-
-  // resumed from the history: the bar starts from the kept step, as the history says
-  await row.getByRole('button', { name: 'Resume faults run' }).click();
-  await expect(progress).toHaveAttribute(
-    'aria-valuetext',
-    new RegExp(`^(starting|running) · step ${kept} / 400`),
-  );
-  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step \d+ .*checkpoint at/, {
-    timeout: 60_000,
+  await test.step('a real double click on Start starts one run, which the second click does not pause', async () => {
+    await panel.getByRole('button', { name: 'Start training' }).dblclick();
+    await expect(progress).toHaveAttribute('aria-valuetext', /^running · step [1-9]/, { timeout: 120_000 });
+    await expect(row).toHaveCount(1);
+    await page.waitForTimeout(1500);
+    await expect(progress).toHaveAttribute('aria-valuetext', /^running /);
   });
 
-  // the engine worker dies (as when the browser runs out of memory): noticed, run interrupted, resumable
-  const ckpt = Number(/checkpoint at (\d+)/.exec((await progress.getAttribute('aria-valuetext'))!)![1]);
-  await page
-    .workers()
-    .find((w) => w.url().includes('engine'))!
-    .evaluate(() => self.close())
-    .catch(() => undefined); // the worker may be gone before it answers
-  const lost = page.getByRole('alert').filter({ hasText: 'the engine stopped' }).first();
-  await expect(lost).toContainText('Run "faults run" was interrupted; its checkpoint of step');
-  await expect(progress).toHaveAttribute('aria-valuetext', /^interrupted · /);
-  await expect(row).toContainText('interrupted');
-  await expect(row).toContainText(new RegExp(`(${ckpt}|${ckpt + 1}) / 400`));
-  await shot(page, 'fault-worker-died');
-  // a new engine starts; with the model loaded again the run can resume from its checkpoint
-  await loadTiny(page);
-  await openTab(page, 'Train');
-  await expect(row.getByRole('button', { name: 'Resume faults run' })).toBeEnabled();
+  await test.step('a model load, an adapter import and deleting the dataset are refused while it trains', async () => {
+    const model = await openTab(page, 'Model');
+    await model.getByRole('button', { name: 'Load repo' }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'cannot be loaded while a run trains' });
+    await expect(refusal).toContainText('("faults run"): stop the run, or wait until it ends');
+    await expect(model.getByTestId('model-label')).toHaveText(TINY_REPO);
+    lib = await openTab(page, 'Adapters & Export');
+    await lib
+      .getByLabel('Import PEFT adapter folder')
+      .setInputFiles('tests/fixtures/golden/llama/adapter_init');
+    await expect(
+      page
+        .getByRole('alert')
+        .filter({ hasText: 'adapter "adapter_init" cannot be imported while a run trains' }),
+    ).toBeVisible();
+    const data = await openTab(page, 'Data');
+    await data.getByRole('button', { name: 'Delete dataset' }).click();
+    await data.getByRole('button', { name: 'Confirm delete' }).click();
+    await expect(
+      page
+        .getByRole('alert')
+        .filter({ hasText: 'the dataset cannot be deleted while run "faults run" trains' }),
+    ).toBeVisible();
+    await intact();
+    const before = await stepOf(progress);
+    await expect.poll(() => stepOf(progress), { timeout: 60_000 }).toBeGreaterThan(before);
+  });
 
-  // what the user made is all there: the dataset, the run's checkpoint, the adapter saved before
-  data = await openTab(page, 'Data');
-  await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('data (4)');
-  await expect(data.getByRole('table', { name: 'Rows of data' }).getByRole('row')).toHaveCount(5);
-  const lib2 = (await openTab(page, 'Adapters & Export')).getByRole('table', { name: 'Adapter library' });
-  await expect(lib2.getByLabel('Name of adapter adapter_after')).toHaveValue('adapter_after');
+  await test.step('leaving the page mid-run asks first', async () => {
+    const asked = page.waitForEvent('dialog');
+    void page.reload({ timeout: 3000 }).catch(() => undefined);
+    const dialog = await asked;
+    expect(dialog.type()).toBe('beforeunload');
+    await dialog.dismiss();
+    await expect(progress).toHaveAttribute('aria-valuetext', /^running /);
+  });
+
+  await test.step('a paused run is not deleted without stopping it; bar and history show one step', async () => {
+    await panel.getByRole('button', { name: 'Pause' }).click();
+    await expect(progress).toHaveAttribute('aria-valuetext', /^paused · step \d+/);
+    const paused = await stepOf(progress);
+    await expect(row).toContainText(`paused`);
+    await expect(row).toContainText(`${paused} / 400`);
+    await row.getByRole('button', { name: 'Delete run faults run' }).click();
+    await expect(row).toContainText('The run is training.');
+    await expect(row.getByRole('button', { name: 'Stop and delete run faults run' })).toBeVisible();
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    await panel.getByRole('button', { name: 'Resume' }).click();
+    await expect(progress).toHaveAttribute('aria-valuetext', new RegExp(`^running · step (?!${paused} )`));
+  });
+
+  await test.step('storage full in the worker: the run pauses at its last checkpoint, says so, resumes', async () => {
+    const worker = page.workers().find((w) => w.url().includes('engine'))!;
+    await worker.evaluate(() => {
+      const real = IDBObjectStore.prototype.put;
+      (globalThis as { __realPut?: unknown }).__realPut = real;
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof real>) {
+        if (this.name === 'metrics')
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return real.apply(this, args);
+      };
+    });
+    const full = page
+      .getByRole('alert')
+      .filter({ hasText: 'browser storage is full: training metrics was not saved' });
+    await expect(full.first()).toContainText(/The run is paused at its checkpoint of step \d+/);
+    await expect(progress).toHaveAttribute('aria-valuetext', /^paused · /);
+    const kept = Number(/checkpoint of step (\d+)/.exec(await full.first().innerText())![1]);
+    await expect(row).toContainText(`${kept} / 400`);
+    await worker.evaluate(() => {
+      IDBObjectStore.prototype.put = (
+        globalThis as { __realPut?: typeof IDBObjectStore.prototype.put }
+      ).__realPut!;
+    });
+    await shot(page, 'fault-storage-full');
+    await intact();
+    // resumed from the history: the bar starts from the kept step, as the history says
+    await row.getByRole('button', { name: 'Resume faults run' }).click();
+    await expect(progress).toHaveAttribute(
+      'aria-valuetext',
+      new RegExp(`^(starting|running) · step ${kept} / 400`),
+    );
+    await expect(progress).toHaveAttribute('aria-valuetext', /^running · step \d+ .*checkpoint at/, {
+      timeout: 60_000,
+    });
+  });
+
+  await test.step('the engine worker dies: noticed, run interrupted at its checkpoint, resumable', async () => {
+    const ckpt = Number(/checkpoint at (\d+)/.exec((await progress.getAttribute('aria-valuetext'))!)![1]);
+    await page
+      .workers()
+      .find((w) => w.url().includes('engine'))!
+      .evaluate(() => self.close())
+      .catch(() => undefined); // the worker may be gone before it answers
+    const lost = page.getByRole('alert').filter({ hasText: 'the engine stopped' }).first();
+    await expect(lost).toContainText('Run "faults run" was interrupted; its checkpoint of step');
+    await expect(progress).toHaveAttribute('aria-valuetext', /^interrupted · /);
+    await expect(row).toContainText('interrupted');
+    await expect(row).toContainText(new RegExp(`(${ckpt}|${ckpt + 1}) / 400`));
+    await shot(page, 'fault-worker-died');
+    // a new engine starts; with the model loaded again the run can resume from its checkpoint
+    await loadTiny(page);
+    await intact();
+    await expect(row.getByRole('button', { name: 'Resume faults run' })).toBeEnabled();
+  });
 });
 
 test('two tabs: the run belongs to the tab training it; the other shows it and marks it only once that tab is gone', async ({
