@@ -75,6 +75,20 @@ function Control({
           <option value="cosine">cosine decay</option>
         </select>
       );
+    case 'plan':
+      return (
+        <select
+          id={id}
+          aria-describedby={describedBy}
+          disabled={disabled}
+          value={form.plan}
+          onChange={(e) => set({ plan: e.target.value as TrainConfig['plan'] })}
+        >
+          <option value="auto">auto (fastest that fits)</option>
+          <option value="whole">whole model (fastest)</option>
+          <option value="layerwise">layer by layer (least memory)</option>
+        </select>
+      );
     case 'fromData':
       return (
         <output id={id} aria-describedby={describedBy}>

@@ -37,6 +37,7 @@ export type FieldKind =
   | { kind: 'float'; min: number; max?: number; step: number }
   | { kind: 'bool' }
   | { kind: 'schedule' }
+  | { kind: 'plan' }
   | { kind: 'targets' }
   | { kind: 'fromData' };
 
@@ -93,6 +94,9 @@ export const trainFormGroups: { title: string; fields: FieldSpec[] }[] = [
   },
   {
     title: 'Memory',
-    fields: [{ key: 'memoryBudget', label: 'Memory budget (MiB)', control: { kind: 'int', min: 0 } }],
+    fields: [
+      { key: 'memoryBudget', label: 'Memory budget (MiB)', control: { kind: 'int', min: 0 } },
+      { key: 'plan', label: 'Step plan', control: { kind: 'plan' } },
+    ],
   },
 ];
