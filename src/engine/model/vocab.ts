@@ -36,9 +36,15 @@ export function vocabParts(w: Map<string, Value>, name: string): VocabPart[] {
   return parts;
 }
 
-/** Embedding lookup: ids (…) int32 → (…, D). */
+/** Rows of a part as float32 (a float16-stored part is cast after the gather: only the gathered rows). */
+const rowsOf = (p: VocabPart, idx: Value) => {
+  const x = o.gather(p.value, idx);
+  return x.dtype === 'float16' ? o.cast(x, 'float32') : x;
+};
+
+/** Embedding lookup: ids (…) int32 → (…, D) float32. */
 export function gatherRows(parts: VocabPart[], ids: Value): Value {
-  if (parts.length === 1) return o.gather(parts[0].value, ids);
+  if (parts.length === 1) return rowsOf(parts[0], ids);
   // index arithmetic in float32 (exact below 2²⁴; int32 comparisons are not all on the WebGPU EP)
   const g = ids.graph;
   const f = o.cast(ids, 'float32');
@@ -50,7 +56,7 @@ export function gatherRows(parts: VocabPart[], ids: Value): Value {
       o.where(o.less(local, p.rows), g.scalar(1), g.scalar(0)),
     );
     const idx = o.cast(o.mul(local, inside), 'int32'); // rows outside this part read row 0, then count 0
-    return o.mul(o.gather(p.value, idx), o.unsqueeze(inside, [-1])); // (…, D)
+    return o.mul(rowsOf(p, idx), o.unsqueeze(inside, [-1])); // (…, D)
   });
   return o.sum(terms);
 }

@@ -157,11 +157,15 @@ describe.each(PLANS)('golden llama_tied extras (%s plan)', (plan) => {
       steps: 1,
       shuffle: false,
     });
-    // the layer-wise plan keeps a 16-bit checkpoint's layer weights as float16 (cast to float32 per layer)
-    const storage = plan === 'layerwise' ? 'float16' : 'float32';
-    const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, plan, storage });
-    const r = await t.evaluate(rows);
-    await t.dispose();
-    expect(Math.abs(r.loss - golden.loss_base_bf16) / golden.loss_base_bf16).toBeLessThan(1e-4);
+    // the layer-wise plan keeps a 16-bit checkpoint's weights as float16: the layers' (cast per layer), or all
+    const storages = plan === 'layerwise' ? (['float16', 'float16-all'] as const) : (['float32'] as const);
+    for (const storage of storages) {
+      const t = await Trainer.create({ runtime: rt, model, config: cfg, train: rows, plan, storage });
+      const r = await t.evaluate(rows);
+      const m = await t.trainStep();
+      await t.dispose();
+      expect(Math.abs(r.loss - golden.loss_base_bf16) / golden.loss_base_bf16, storage).toBeLessThan(1e-4);
+      expect(Math.abs(m.loss - golden.loss_base_bf16) / golden.loss_base_bf16, storage).toBeLessThan(1e-4);
+    }
   });
 });

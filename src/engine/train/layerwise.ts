@@ -12,7 +12,7 @@ import { flatLayout, slotKey, type LoraSpec } from '../model/lora';
 import { ALL_LINEAR } from './config';
 import { dropoutMask, neftune } from './dropout';
 import { adamw, clipped, finalNorm, lossHead, loraSlots, optimizerInputs } from './step';
-import { storedDtype, weightInput, type WeightStorage } from '../model/weight-inputs';
+import { layerDtype, storedDtype, weightInput, type WeightStorage } from '../model/weight-inputs';
 
 export interface LayerwiseSpec {
   config: ModelConfig;
@@ -60,8 +60,9 @@ export function buildEmbedGraph(s: LayerwiseSpec, train: boolean): Graph {
   const sinT = g.input('rope_sin', 'float32', [T, hd]);
   const w = new Map<string, Value>();
   for (const [name, shape] of s.weightShapes)
+    // a float16 embedding is read raw: gatherRows casts only the gathered rows
     if (name.startsWith('model.embed_tokens.weight'))
-      w.set(name, weightInput(g, name, shape, storedDtype(name, s.storage)));
+      w.set(name, g.input(name, storedDtype(name, s.storage), shape));
   let h = embed(c, w, ids); // (B·T, D)
   if (noisy) {
     const seed = g.input('dropout_seed', 'int32', [1]);
@@ -95,7 +96,7 @@ export function buildLayerGraph(
   const bias = g.input('bias', 'float32', [B, 1, 1, T, T]);
   const w = new Map<string, Value>();
   for (const [name, shape] of layerWeightShapes(s.weightShapes))
-    w.set(name, weightInput(g, name, shape, s.storage));
+    w.set(name, weightInput(g, name, shape, layerDtype(s.storage)));
   const layout = flatLayout(s.layerSpecs, s.rank);
   const flat = g.input('params', 'float32', [layout.size]);
   const { slots, params } = loraSlots(flat, layout);

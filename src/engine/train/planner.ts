@@ -38,7 +38,8 @@ export interface Breakdown {
   /** LoRA parameters, AdamW moments, gradients and the optimizer's outputs */ lora: number;
   /** activations alive at the peak: every layer's (whole) or residual streams + one layer's (layer-wise) */
   activations: number;
-  /** logits of one cross-entropy chunk and its gradient */ head: number;
+  /** the largest transient: one layer's recomputation and backward, or the head's logits chunk */
+  head: number;
 }
 
 export interface MemoryPlan {
@@ -77,7 +78,11 @@ function layerFloatsPerToken(c: ModelConfig, T: number) {
   return 6 * D + 2 * (q + 2 * kv) + q + 5 * I + 3 * c.num_attention_heads * T;
 }
 
-/** Predicted peak of one plan; `null` when a single tensor exceeds the device's binding limit. */
+/**
+ * Predicted peak of one plan. Layer-wise: the head and one layer's recomputation never run at once, so the
+ * transient part is the larger of the two. Calibrated on the CPU backend (bench:memory: Qwen2.5-0.5B shapes
+ * at 1 × 256 and 4 × 512): one layer's backward holds ~2.5× the activations its forward keeps.
+ */
 export function predict(r: PlanRequest, plan: PlanKind, storage: WeightStorage, ceChunk: number): MemoryPlan {
   const c = r.config;
   const T = r.seqLen ?? r.train.maxLen;
@@ -89,19 +94,25 @@ export function predict(r: PlanRequest, plan: PlanKind, storage: WeightStorage, 
   const P = specs.reduce((a, s) => a + r.train.rank * (s.in + s.out), 0);
   const perLayer = M * layerFloatsPerToken(c, T) * 4;
   const chunk = Math.min(ceChunk, M);
-  const head = (4 * chunk * c.vocab_size + 3 * M * D) * 4;
-  const activations =
-    plan === 'whole'
-      ? L * perLayer + 2 * M * D * 4
-      : // residual streams h₀…h_L, dh twice, and one layer's forward kept plus its backward's temporaries
-        (L + 3) * M * D * 4 + 1.6 * perLayer + (storage === 'float16' ? (layers / L) * 4 : 0);
+  // logits of one chunk (z, exp, one-hot, dz) and the gathered rows; a float16 head is cast once per run
+  const head = (4 * chunk * c.vocab_size + 3 * M * D) * 4 + (storage === 'float16-all' ? rest * 4 : 0);
+  const half = storage !== 'float32';
+  let activations: number;
+  let transient: number;
+  if (plan === 'whole') {
+    activations = L * perLayer + 2 * M * D * 4;
+    transient = head;
+  } else {
+    activations = (L + 3) * M * D * 4; // residual streams h₀…h_L and dh twice
+    transient = Math.max(2.5 * perLayer + (half ? (layers / L) * 4 : 0), head);
+  }
   const breakdown: Breakdown = {
     overhead: r.backend === 'webgpu' ? 0 : CPU_OVERHEAD,
     // float16 layer weights; the whole-model graph also holds every layer's float32 cast at once
-    weights: layers * (storage === 'float16' ? (plan === 'whole' ? 6 : 2) : 4) + rest * 4,
+    weights: layers * (half ? (plan === 'whole' ? 6 : 2) : 4) + rest * (storage === 'float16-all' ? 2 : 4),
     lora: 7 * P * 4,
     activations,
-    head,
+    head: transient,
   };
   const peak = Object.values(breakdown).reduce((a, b) => a + b, 0);
   return { plan, storage, ceChunk: chunk, peak, breakdown, budget: r.budget, notes: [] };
@@ -125,10 +136,14 @@ function candidates(r: PlanRequest): [PlanKind, WeightStorage][] {
   const layerwise: [PlanKind, WeightStorage][] = !r.f16
     ? [['layerwise', 'float32']]
     : r.source16
-      ? [['layerwise', 'float16']]
+      ? [
+          ['layerwise', 'float16'],
+          ['layerwise', 'float16-all'],
+        ]
       : [
           ['layerwise', 'float32'],
           ['layerwise', 'float16'],
+          ['layerwise', 'float16-all'],
         ];
   const all: [PlanKind, WeightStorage][] = [['whole', 'float32'], ...layerwise];
   return r.force ? all.filter(([p]) => p === r.force) : all;
@@ -150,11 +165,12 @@ export function planMemory(r: PlanRequest): MemoryPlan {
       const p = predict(r, plan, storage, chunk);
       if (!best || p.peak < best.peak) best = p;
       if (p.peak > r.budget) continue;
-      if (storage === 'float16')
+      if (storage !== 'float32')
         p.notes.push(
-          r.source16
-            ? 'base weights kept as float16 (the checkpoint is 16-bit)'
-            : 'base weights stored as float16 to fit the budget (rounded from float32)',
+          (storage === 'float16-all' ? 'all base weights' : 'layer weights') +
+            (r.source16
+              ? ' kept as float16 (the checkpoint is 16-bit)'
+              : ' stored as float16 to fit the budget (rounded from float32)'),
         );
       if (plan === 'layerwise' && !r.force)
         p.notes.push(
