@@ -1,5 +1,5 @@
 // Loading a base model in the worker from the Hub (through the IndexedDB cache), from files the user picked,
-// or from the embedded model the app serves under /models/wordnet-tiny/; and the facts the Model tab shows.
+// or from the embedded models the app serves under /models/; and the facts the Model tab shows.
 import type { ModelConfig } from '../src/engine/model/config';
 import { UserError } from '../src/engine/errors';
 import { hubSource, type FileSource } from '../src/engine/io/source';
@@ -15,13 +15,15 @@ import { dropGenerator } from './chat';
 import type { Job } from './jobs';
 import { cachedSource, pickedSource, urlSource, type PickedFile } from './sources';
 
-/** Where the app serves its embedded default model (public/models/wordnet-tiny/ in the repo). */
-export const EMBEDDED_MODEL_PATH = 'models/wordnet-tiny/';
+/** Where the app serves its embedded default model (public/models/tiny-chat/ in the repo). */
+export const EMBEDDED_MODEL_PATH = 'models/tiny-chat/';
+/** The embedded model pretrained on WordNet (public/models/wordnet-tiny/), for the example dataset. */
+export const WORDNET_MODEL_PATH = 'models/wordnet-tiny/';
 
 export type ModelRequest =
   | { hub: { repo: string; revision?: string; endpoint: string; token?: string } }
   | { files: PickedFile[]; name: string }
-  | { embedded: true };
+  | { embedded: true | 'wordnet' };
 
 export interface LoadProgressEvent {
   file: string;
@@ -121,10 +123,12 @@ function sourceFor(req: ModelRequest, dbp: Awaited<ReturnType<typeof db>>, job: 
     if (req.files.length === 0) throw new UserError('the chosen folder is empty');
     return { source: pickedSource(req.files, req.name), label: req.name, kind: 'local' as const };
   }
-  const base = new URL(`${import.meta.env.BASE_URL}${EMBEDDED_MODEL_PATH}`, self.location.origin).href;
+  const wordnet = req.embedded === 'wordnet';
+  const path = wordnet ? WORDNET_MODEL_PATH : EMBEDDED_MODEL_PATH;
+  const base = new URL(`${import.meta.env.BASE_URL}${path}`, self.location.origin).href;
   return {
     source: urlSource(base, 'embedded model', signalFetch),
-    label: 'Embedded tiny model',
+    label: wordnet ? 'Embedded WordNet model' : 'Embedded tiny model',
     kind: 'embedded' as const,
   };
 }

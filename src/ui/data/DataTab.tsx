@@ -16,6 +16,7 @@ import { Card, Empty, Field } from '../common';
 import { DataStats } from './DataStats';
 import { DataTools } from './DataTools';
 import { DataTable } from './DataTable';
+import { loadExampleDataset } from './example';
 import { ImportPreview } from './ImportPreview';
 import { TemplatePreview } from './TemplatePreview';
 
@@ -84,6 +85,12 @@ function Toolbar() {
         </select>
       </label>
       <button onClick={() => void newDataset()}>New dataset</button>
+      <button
+        onClick={() => void loadExampleDataset()}
+        title="48 chat pairs that teach the embedded model a dictionary-entry answer format, and 32 prompts on other words"
+      >
+        Load the example dataset
+      </button>
       {ds && (
         <input
           aria-label="Dataset name"

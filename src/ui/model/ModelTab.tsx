@@ -193,7 +193,15 @@ export function ModelTab() {
               Load the embedded tiny model
             </button>
             <span className="muted">
-              a 3.4M-parameter model pretrained on WordNet, shipped with the app for trying the studio offline
+              a small random model shipped with the app, for trying the studio offline
+            </span>
+          </div>
+          <div className="inline">
+            <button disabled={busy} onClick={() => void loadEmbedded('wordnet')}>
+              Load the pretrained WordNet model
+            </button>
+            <span className="muted">
+              3.4M parameters pretrained on WordNet, for the example dataset (slow on software WebGPU)
             </span>
           </div>
           <Progress />
