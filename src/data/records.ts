@@ -84,7 +84,10 @@ export function writeRecords(records: readonly DataRecord[], fileName: string): 
       }),
     );
     return (
-      Papa.unparse({ fields: columns, data: cells }, { delimiter: name.endsWith('.tsv') ? '\t' : ',' }) + '\n'
+      Papa.unparse(
+        { fields: columns, data: cells },
+        { delimiter: name.endsWith('.tsv') ? '\t' : ',', newline: '\n' },
+      ) + '\n'
     );
   }
   return records.map((r) => JSON.stringify(r) + '\n').join('');

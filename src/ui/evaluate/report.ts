@@ -58,5 +58,5 @@ export function reportCsv(report: EvalReport, votes: Record<number, Vote> = {}):
         ]
       : []),
   ]);
-  return Papa.unparse({ fields, data }) + '\n';
+  return Papa.unparse({ fields, data }, { newline: '\n' }) + '\n';
 }
