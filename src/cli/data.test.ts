@@ -111,17 +111,32 @@ describe('cli data', () => {
   }, 120_000);
 
   it('stats reports rows, kinds, tokens, histogram, duplicates and leading verbs', () => {
-    const r = cli('data', 'stats', '--data', join(repo, 'public/data/wordnet-cards.jsonl'), '--model', model);
+    const chat = (q: string, a: string) => ({
+      messages: [
+        { role: 'user', content: q },
+        { role: 'assistant', content: a },
+      ],
+    });
+    const data = put('stats.jsonl', [
+      chat('Define the word cat.', 'A small feline.'),
+      chat('define the word cat', 'A pet.'), // near duplicate
+      { instruction: 'List two colours.', output: 'Red and blue.' },
+      { text: 'Plain text.' },
+    ]);
+    const r = cli('data', 'stats', '--data', data, '--model', model);
     expect(r.code, r.err).toBe(0);
     const s = lastJson(r.out);
     expect(Object.keys(s)).toEqual([
       'rows', 'kinds', 'tokens', 'trained_tokens', 'length_histogram', 'duplicates', 'leading_verbs',
     ]); // prettier-ignore
-    expect(s.rows).toBe(48);
-    expect(s.kinds).toEqual({ messages: 48 });
+    expect(s.rows).toBe(4);
+    expect(s.kinds).toEqual({ messages: 2, alpaca: 1, text: 1 });
     expect(s.trained_tokens).toBeGreaterThan(0);
     expect(s.trained_tokens).toBeLessThan(s.tokens);
-    expect(s.length_histogram.bins.reduce((a: number, b: { count: number }) => a + b.count, 0)).toBe(48);
+    expect(s.length_histogram.unit).toBe('tokens');
+    expect(s.length_histogram.bins.reduce((a: number, b: { count: number }) => a + b.count, 0)).toBe(4);
+    expect(s.duplicates).toEqual({ exact: 0, near: 1, threshold: 0.7 });
+    expect(s.leading_verbs).toMatchObject({ rows_with_instruction: 3, distinct: 2 });
   }, 60_000);
 
   it('template makes alpaca rows from CSV columns; a missing column is one line and writes nothing', () => {
