@@ -166,7 +166,7 @@ for (const c of CASES) {
     '--batch-size',
     String(c.batch),
   ];
-  let torch: { loss: number; steps?: { loss: number; grad_norm: number }[] };
+  let torch: { loss: number; steps?: { loss: number; grad_norm: number }[] } = { loss: NaN };
   const extra = [...(c.extra ?? [])];
   if (c.adamw) {
     const init = join(opts.models!, 'adapter-init');
@@ -185,8 +185,6 @@ for (const c of CASES) {
     );
     torch.loss = torch.steps![0].loss;
     extra.push('--init-adapter', init, '--steps', '2');
-  } else {
-    torch = JSON.parse(py(['loss', '--model', dir, '--data', rows]).trim().split('\n').pop()!);
   }
   const args =
     c.command === 'train'
@@ -213,6 +211,9 @@ for (const c of CASES) {
   const planLine = /memory: (.*)/.exec(r.stderr)?.[1] ?? '';
   const predicted = Number(/predicted peak (\d+) MiB/.exec(planLine)?.[1] ?? NaN);
   let ours = NaN;
+  // PyTorch's loss on the same rows (only for a run that trained: a refused one has nothing to compare)
+  if (r.code === 0 && !c.adamw)
+    torch = JSON.parse(py(['loss', '--model', dir, '--data', rows]).trim().split('\n').pop()!);
   if (r.code === 0) {
     ours =
       c.command === 'train'
