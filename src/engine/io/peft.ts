@@ -24,7 +24,7 @@ export interface Adapter {
 const CONFIG = 'adapter_config.json';
 const WEIGHTS = 'adapter_model.safetensors';
 
-function parseAdapterConfig(json: unknown): AdapterMeta {
+export function parseAdapterConfig(json: unknown): AdapterMeta {
   const fail = (msg: string): never => {
     throw new UserError(msg, CONFIG);
   };
@@ -52,10 +52,13 @@ function parseAdapterConfig(json: unknown): AdapterMeta {
   const tm = c.target_modules;
   if (tm === 'all-linear') targets = [...ALL_LINEAR];
   else if (Array.isArray(tm) && tm.every((t) => typeof t === 'string')) {
-    const bad = tm.filter((t) => !(ALL_LINEAR as readonly string[]).includes(t));
+    // PEFT matches names by suffix and saves full paths too (model.layers.0.self_attn.q_proj); the tensors
+    // present are checked against every layer below, so a partial list of layers is refused there
+    const names = [...new Set(tm.map((t) => t.split('.').pop()!))];
+    const bad = names.filter((t) => !(ALL_LINEAR as readonly string[]).includes(t));
     if (bad.length)
       fail(`LoRA on ${bad.join(', ')} is not supported; supported targets: ${ALL_LINEAR.join(', ')}`);
-    targets = ALL_LINEAR.filter((t) => tm.includes(t));
+    targets = ALL_LINEAR.filter((t) => names.includes(t));
   } else {
     targets = fail('target_modules must be a list of module names or "all-linear"');
   }
