@@ -94,7 +94,7 @@ def bench_train(cfg, W, lora, batch, seq, steps, g, device="cpu"):
     opt = torch.optim.AdamW(params, lr=2e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     times, losses = [], []
     for _ in range(steps + 1):
-        ids = torch.randint(0, cfg["vocab_size"], (batch, seq), generator=g).to(device)
+        ids = torch.randint(0, cfg["vocab_size"], (batch, seq), generator=g, device="cpu").to(device)
         sync()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
