@@ -6,7 +6,9 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'e2e-artifacts', 'test-results', 'public', 'tests/fixtures', '**/dist'] },
+  {
+    ignores: ['node_modules', 'dist', 'e2e-artifacts', 'test-results', 'public', 'tests/fixtures', '**/dist'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
