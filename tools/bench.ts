@@ -20,23 +20,8 @@ import type { Example } from '../src/engine/train/batches';
 import { resolveTrainConfig } from '../src/engine/train/config';
 import { Trainer } from '../src/engine/train/trainer';
 import { dispatches, gpuMemory, resetPeak } from '../src/engine/runtime/gpu-counters';
-import { mulberry32, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
+import { mulberry32, QWEN25_05B_CONFIG, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
 
-/** config.json of Qwen/Qwen2.5-0.5B (the keys that matter to the engine). */
-const QWEN25_05B_CONFIG = {
-  model_type: 'qwen2',
-  hidden_size: 896,
-  intermediate_size: 4864,
-  num_hidden_layers: 24,
-  num_attention_heads: 14,
-  num_key_value_heads: 2,
-  head_dim: 64,
-  vocab_size: 151936,
-  rms_norm_eps: 1e-6,
-  rope_theta: 1000000,
-  max_position_embeddings: 32768,
-  tie_word_embeddings: true,
-} as const;
 const SHAPES: Record<string, { name: string; config: Record<string, unknown> }> = {
   'smollm2-135m': { name: 'SmolLM2-135M', config: SMOLLM2_135M_CONFIG },
   'qwen2.5-0.5b': { name: 'Qwen2.5-0.5B', config: QWEN25_05B_CONFIG },

@@ -2,22 +2,11 @@
 // clearly when nothing fits (Qwen2.5-0.5B's real shapes; no weights are needed to plan).
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../model/config';
+import { QWEN25_05B_CONFIG } from '../testing/random';
 import { planMemory, predict, type PlanRequest } from './planner';
 
 const MiB = 2 ** 20;
-const qwen = parseConfig({
-  model_type: 'qwen2',
-  hidden_size: 896,
-  intermediate_size: 4864,
-  num_hidden_layers: 24,
-  num_attention_heads: 14,
-  num_key_value_heads: 2,
-  vocab_size: 151936,
-  max_position_embeddings: 32768,
-  rope_theta: 1e6,
-  rms_norm_eps: 1e-6,
-  tie_word_embeddings: true,
-});
+const qwen = parseConfig(QWEN25_05B_CONFIG);
 const request = (over: Partial<PlanRequest>): PlanRequest => ({
   config: qwen,
   train: { batchSize: 4, maxLen: 512, rank: 16, targets: 'all-linear', packing: false },
