@@ -83,7 +83,7 @@ test('exports the dataset and Train settings for a GPU cluster as a zip', async 
   const zip = unzipSync(new Uint8Array(readFileSync(await (await download).path())));
   const names = Object.keys(zip).sort();
   expect(names).toEqual(
-    ['README.md', 'axolotl.yaml', 'data.jsonl', 'train_trl.py'].map((f) => `chat-recipe/${f}`),
+    ['README.md', 'axolotl.yaml', 'data.jsonl', 'train_hf.py', 'train_trl.py'].map((f) => `chat-recipe/${f}`),
   );
   const text = (f: string) => new TextDecoder().decode(zip[`chat-recipe/${f}`]);
   expect(text('train_trl.py')).toContain(`BASE_MODEL = "${TINY_REPO}"`);
