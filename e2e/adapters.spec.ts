@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { unzipSync, zipSync } from 'fflate';
 import { HUB_URL, TINY_REPO } from './env';
-import { importData, openApp, openTab, shot } from './helpers';
+import { importData, openApp, openTab, shot, typeInto } from './helpers';
 
 test('imports a PEFT folder or zip and refuses one for another base model', async ({ page }, info) => {
   await openApp(page);
@@ -75,7 +75,7 @@ test('exports the dataset and Train settings for a GPU cluster as a zip', async 
   await importData(panel, 'e2e/fixtures/chat.jsonl');
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('rows imported');
   panel = await openTab(page, 'Train');
-  await panel.getByLabel('Steps', { exact: true }).fill('7');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), '7');
 
   panel = await openTab(page, 'Adapters & Export');
   const download = page.waitForEvent('download');

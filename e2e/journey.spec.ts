@@ -5,7 +5,7 @@
 // dataset, the finished run and the adapter are still there, and the stored adapter still answers.
 // `UPDATE_DOCS=1 npx playwright test e2e/journey.spec.ts` also refreshes the README's docs/studio.png.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { deviceBadge, docShot, importData, openApp, openTab, shot } from './helpers';
+import { deviceBadge, docShot, importData, openApp, openTab, shot, typeInto } from './helpers';
 
 /** Rows of e2e/fixtures/memorise.jsonl. */
 const PAIRS = [
@@ -69,26 +69,26 @@ test('embedded model: data preview, chat, train until it memorises, compare, rel
   // the rows to memorise, as a second dataset (the active one), all of them trained
   await importData(panel, 'e2e/fixtures/memorise.jsonl');
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('3 rows imported');
-  await panel.getByLabel('Validation split').fill('0');
+  await typeInto(panel.getByLabel('Validation split'), '0');
   await expect(panel).toContainText('0 validation rows, 3 training rows');
 
   panel = await openTab(page, 'Chat');
-  await panel.getByLabel('Max new tokens').fill('16');
-  await panel.getByLabel('Temperature').fill('0');
+  await typeInto(panel.getByLabel('Max new tokens'), '16');
+  await typeInto(panel.getByLabel('Temperature'), '0');
   const hello = await ask(panel, 'Hello');
   await expect(hello.base).not.toBeEmpty();
   await expect(panel.locator('.turn').first()).toContainText(/\d+ tokens/);
 
   panel = await openTab(page, 'Train');
-  await panel.getByLabel('Rank', { exact: true }).fill('16');
-  await panel.getByLabel('Alpha', { exact: true }).fill('32');
-  await panel.getByLabel('LoRA dropout').fill('0');
+  await typeInto(panel.getByLabel('Rank', { exact: true }), '16');
+  await typeInto(panel.getByLabel('Alpha', { exact: true }), '32');
+  await typeInto(panel.getByLabel('LoRA dropout'), '0');
   for (const m of ['k_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'])
     await panel.getByLabel(m).check();
-  await panel.getByLabel('Learning rate').fill('0.003');
-  await panel.getByLabel('Batch size', { exact: true }).fill('3');
-  await panel.getByLabel('Max length', { exact: true }).fill('64');
-  await panel.getByLabel('Steps', { exact: true }).fill(String(STEPS));
+  await typeInto(panel.getByLabel('Learning rate'), '0.003');
+  await typeInto(panel.getByLabel('Batch size', { exact: true }), '3');
+  await typeInto(panel.getByLabel('Max length', { exact: true }), '64');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), String(STEPS));
   await panel.getByLabel('Run name').fill('memorised');
   await panel.getByRole('button', { name: 'Start training' }).click();
   const progress = panel.getByRole('progressbar', { name: 'Training progress' });
@@ -142,8 +142,8 @@ test('embedded model: data preview, chat, train until it memorises, compare, rel
 
   await loadEmbedded(page);
   panel = await openTab(page, 'Chat');
-  await panel.getByLabel('Max new tokens').fill('16');
-  await panel.getByLabel('Temperature').fill('0');
+  await typeInto(panel.getByLabel('Max new tokens'), '16');
+  await typeInto(panel.getByLabel('Temperature'), '0');
   await panel.getByLabel('Adapter', { exact: true }).selectOption({ label: 'memorised' });
   const again = await ask(panel, PAIRS[0][0]);
   expect(await again.tuned.innerText()).toBe(PAIRS[0][1]);

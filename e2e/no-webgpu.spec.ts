@@ -3,7 +3,7 @@
 // so in a visible notice, and training and chat still work on the embedded model.
 import { expect, test } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS } from './env';
-import { deviceBadge, importData, openApp, openTab, shot } from './helpers';
+import { deviceBadge, importData, openApp, openTab, shot, typeInto } from './helpers';
 
 test.use({ launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS } });
 
@@ -26,9 +26,9 @@ test('without WebGPU the studio falls back to WebAssembly, says so, and still tr
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('3 rows imported');
 
   panel = await openTab(page, 'Train');
-  await panel.getByLabel('Steps', { exact: true }).fill('2');
-  await panel.getByLabel('Batch size', { exact: true }).fill('3');
-  await panel.getByLabel('Max length', { exact: true }).fill('64');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), '2');
+  await typeInto(panel.getByLabel('Batch size', { exact: true }), '3');
+  await typeInto(panel.getByLabel('Max length', { exact: true }), '64');
   await panel.getByLabel('Run name').fill('on wasm');
   await panel.getByRole('button', { name: 'Start training' }).click();
   const progress = panel.getByRole('progressbar', { name: 'Training progress' });
@@ -39,8 +39,8 @@ test('without WebGPU the studio falls back to WebAssembly, says so, and still tr
   await shot(page, 'no-webgpu-train');
 
   panel = await openTab(page, 'Chat');
-  await panel.getByLabel('Max new tokens').fill('4');
-  await panel.getByLabel('Temperature').fill('0');
+  await typeInto(panel.getByLabel('Max new tokens'), '4');
+  await typeInto(panel.getByLabel('Temperature'), '0');
   await panel.getByLabel('Adapter', { exact: true }).selectOption({ label: 'on wasm' });
   await panel.getByLabel('Message').fill('Name a fruit.');
   await panel.getByRole('button', { name: 'Send' }).click();
