@@ -1,6 +1,5 @@
-// The memory planner in the studio (SwiftShader WebGPU): the Train tab shows the plan and its predicted peak;
-// under a small memory budget the run goes layer-wise and gets the whole-model run's losses; a budget too
-// small for any plan is refused with what to lower.
+// The memory planner in the studio (SwiftShader WebGPU): the Train tab shows the plan; a run with the layer-wise
+// plan gets the whole-model run's losses; a budget too small for any plan is refused with what to lower.
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { importData, openApp, openTab, typeInto } from './helpers';
 
@@ -33,7 +32,9 @@ async function train(panel: Locator, name: string) {
   await expect(progress).toHaveAttribute('aria-valuetext', /^done · step 3 \/ 3/, { timeout: 240_000 });
 }
 
-test('a small memory budget trains layer-wise with the whole-model losses', async ({ page }) => {
+test('the layer-wise plan trains with the whole-model losses; a budget too small is refused', async ({
+  page,
+}) => {
   test.setTimeout(600_000);
   await openApp(page);
   let panel = await openTab(page, 'Model');
@@ -54,8 +55,9 @@ test('a small memory budget trains layer-wise with the whole-model losses', asyn
   await expect(plan).toContainText('whole-model');
   await train(panel, 'whole');
 
-  // a budget only the layer-wise plan fits (the embedded model at 4 × 64: ~7.3 MiB whole, ~6.4 MiB layer-wise)
-  await typeInto(panel.getByLabel('Memory budget (MiB)', { exact: true }), '7');
+  // the embedded model has 2 layers, so the whole-model graph with small CE chunks is always its smallest plan
+  // (the planner's choice under a budget is covered by its unit tests): the layer-wise plan is chosen here
+  await panel.getByLabel('Step plan', { exact: true }).selectOption('layerwise');
   await expect(plan).toContainText('layer-wise');
   await train(panel, 'layerwise');
 
@@ -66,6 +68,7 @@ test('a small memory budget trains layer-wise with the whole-model losses', asyn
   for (let s = 0; s < 3; s++) expect(Math.abs(b[s] - a[s]) / a[s]).toBeLessThan(1e-4);
 
   // too small for any plan: refused before anything runs, saying what to lower
+  await panel.getByLabel('Step plan', { exact: true }).selectOption('auto');
   await typeInto(panel.getByLabel('Memory budget (MiB)', { exact: true }), '1');
   await expect(plan).toContainText('—');
   await expect(panel.locator('.warn-box').first()).toContainText(/over the memory budget of 1 MiB; lower/);
