@@ -1,17 +1,8 @@
 // Deterministic numbers for test models, corpora and benchmarks (integer arithmetic only, so the same
 // bytes come out on every engine), and the real shapes the benchmarks and estimates use.
 
-/** mulberry32: a small seeded generator of uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small seeded generator of uniforms in [0, 1) (one implementation, in src/data). */
+export { seededUniform as mulberry32 } from '../../data/template';
 
 /** config.json of HuggingFaceTB/SmolLM2-135M (the keys that matter to the engine). */
 export const SMOLLM2_135M_CONFIG = {
