@@ -38,10 +38,10 @@ async function loadModelAndExamples(page: Page) {
   await openApp(page);
   await expect(await deviceBadge(page)).toHaveAttribute('data-backend', 'webgpu');
   let panel = await openTab(page, 'Model');
-  await panel.getByRole('button', { name: 'Load the pretrained WordNet model' }).click();
+  await panel.getByRole('button', { name: 'Load the embedded tiny model' }).click();
   await expect(panel.getByTestId('model-label')).toHaveText('Embedded WordNet model');
   await expect(panel.getByTestId('embedded-about')).toContainText('WordNet 3.0');
-  await expect(panel.getByRole('region', { name: 'Model facts' })).toContainText('Vocabulary4,096');
+  await expect(panel.getByRole('region', { name: 'Model facts' })).toContainText('Vocabulary2,048');
 
   panel = await openTab(page, 'Data');
   await panel.getByRole('button', { name: 'Load the example dataset' }).click();
@@ -110,7 +110,7 @@ test('example dataset: a LoRA teaches the WordNet model a format that holds on h
   }
   console.log(`dictionary-entry format on ${HELD_OUT.length} held-out prompts: tuned ${tuned}, base ${base}`);
   await shot(page, 'example-chat');
-  expect(tuned).toBeGreaterThan(base);
-  expect(tuned).toBeGreaterThanOrEqual(HELD_OUT.length / 2);
-  expect(base).toBeLessThanOrEqual(1);
+  // DESIGN §11's bar: the tuned model follows the format on ≥ 70 % of held-out prompts, the base on ≤ 10 %
+  expect(tuned).toBeGreaterThanOrEqual(0.7 * HELD_OUT.length);
+  expect(base).toBeLessThanOrEqual(0.1 * HELD_OUT.length);
 });

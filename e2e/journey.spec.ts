@@ -19,7 +19,7 @@ const STEPS = 20;
 async function loadEmbedded(page: Page) {
   const panel = await openTab(page, 'Model');
   await panel.getByRole('button', { name: 'Load the embedded tiny model' }).click();
-  await expect(panel.getByTestId('model-label')).toHaveText('Embedded tiny model');
+  await expect(panel.getByTestId('model-label')).toHaveText('Embedded WordNet model');
   return panel;
 }
 

@@ -20,7 +20,7 @@ test('without WebGPU the studio falls back to WebAssembly, says so, and still tr
 
   let panel = await openTab(page, 'Model');
   await panel.getByRole('button', { name: 'Load the embedded tiny model' }).click();
-  await expect(panel.getByTestId('model-label')).toHaveText('Embedded tiny model');
+  await expect(panel.getByTestId('model-label')).toHaveText('Embedded WordNet model');
   panel = await openTab(page, 'Data');
   await importData(panel, 'e2e/fixtures/memorise.jsonl');
   await expect(panel.getByRole('region', { name: 'Import report' })).toContainText('3 rows imported');

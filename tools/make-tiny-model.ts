@@ -1,6 +1,6 @@
 // Writes a tiny randomly initialised model folder in the Hugging Face layout, with a README.
-//   npx tsx tools/make-tiny-model.ts --arch qwen3 --out public/models/tiny-chat
-// With only --arch qwen3 this is the random test model public/models/tiny-chat; the same options give the
+//   npx tsx tools/make-tiny-model.ts --arch qwen3 --out tests/fixtures/tiny-chat
+// With only --arch qwen3 this is the random test model tests/fixtures/tiny-chat; the same options give the
 // same bytes.
 
 import { parseArgs } from 'node:util';

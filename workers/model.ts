@@ -15,15 +15,13 @@ import { dropGenerator } from './chat';
 import type { Job } from './jobs';
 import { cachedSource, pickedSource, urlSource, type PickedFile } from './sources';
 
-/** Where the app serves its embedded default model (public/models/tiny-chat/ in the repo). */
-export const EMBEDDED_MODEL_PATH = 'models/tiny-chat/';
-/** The embedded model pretrained on WordNet (public/models/wordnet-tiny/), for the example dataset. */
-export const WORDNET_MODEL_PATH = 'models/wordnet-tiny/';
+/** Where the app serves its embedded default model, pretrained on WordNet (public/models/wordnet-mini/). */
+export const EMBEDDED_MODEL_PATH = 'models/wordnet-mini/';
 
 export type ModelRequest =
   | { hub: { repo: string; revision?: string; endpoint: string; token?: string } }
   | { files: PickedFile[]; name: string }
-  | { embedded: true | 'wordnet' };
+  | { embedded: true };
 
 export interface LoadProgressEvent {
   file: string;
@@ -123,12 +121,10 @@ function sourceFor(req: ModelRequest, dbp: Awaited<ReturnType<typeof db>>, job: 
     if (req.files.length === 0) throw new UserError('the chosen folder is empty');
     return { source: pickedSource(req.files, req.name), label: req.name, kind: 'local' as const };
   }
-  const wordnet = req.embedded === 'wordnet';
-  const path = wordnet ? WORDNET_MODEL_PATH : EMBEDDED_MODEL_PATH;
-  const base = new URL(`${import.meta.env.BASE_URL}${path}`, self.location.origin).href;
+  const base = new URL(`${import.meta.env.BASE_URL}${EMBEDDED_MODEL_PATH}`, self.location.origin).href;
   return {
     source: urlSource(base, 'embedded model', signalFetch),
-    label: wordnet ? 'Embedded WordNet model' : 'Embedded tiny model',
+    label: 'Embedded WordNet model',
     kind: 'embedded' as const,
   };
 }

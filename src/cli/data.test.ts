@@ -18,7 +18,7 @@ import { instructionOf } from '../data/instruction';
 import { trainedSpans } from '../engine/eval/score';
 
 const repo = join(__dirname, '../..');
-const model = join(repo, 'public/models/tiny-chat');
+const model = join(repo, 'tests/fixtures/tiny-chat');
 let tmp: string;
 const args = (...a: string[]) => ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...a];
 function cli(...a: string[]) {

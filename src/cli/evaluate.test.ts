@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const repo = join(__dirname, '../..');
-const model = join(repo, 'public/models/tiny-chat');
+const model = join(repo, 'tests/fixtures/tiny-chat');
 const rows = join(repo, 'e2e/fixtures/memorise.jsonl');
 let tmp: string;
 const adapter = () => join(tmp, 'adapter');

@@ -34,7 +34,7 @@ const USAGE = `LoRA Studio CLI
            [--max-new-tokens 128 --max-len 1024 --train-data FILE]   (base vs tuned on held-out rows)
 ${DATA_USAGE}
 Every command: --backend auto|cpu|wasm|webgpu  --threads N  --quiet  --verbose
---model embedded: the studio's embedded tiny model; public/models/wordnet-tiny is the one pretrained on WordNet.
+--model embedded: the studio's embedded model (public/models/wordnet-mini, a small Qwen3 pretrained on WordNet).
 Hub models: HF_ENDPOINT (mirror), HF_TOKEN (gated repos); downloads are cached in ~/.cache/lora-studio.
 `;
 

@@ -111,6 +111,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--config", default=None, help="JSON file of config.json keys that replace model.py's CONFIG (sizes)")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--ckpt-every", type=int, default=1000)
     ap.add_argument("--eval-windows", type=int, default=256, help="held-out windows of SEQ tokens while training")
@@ -129,6 +130,9 @@ def main():
         sample_docs = json.load(f)["sample"]
     print(f"device {dev}, torch {torch.__version__}, {len(train)} training tokens, {len(held)} held-out tokens", flush=True)
 
+    if a.config:
+        CONFIG.update(json.load(open(a.config)))
+        CONFIG["max_window_layers"] = CONFIG["num_hidden_layers"]
     model = Qwen3(CONFIG)
     model.init_weights(torch.Generator().manual_seed(a.seed))
     model.to(dev)

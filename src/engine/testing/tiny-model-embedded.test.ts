@@ -1,4 +1,4 @@
-// The studio's embedded WordNet model (public/models/wordnet-tiny), through the CLI as a user runs it: it
+// The studio's embedded WordNet model (public/models/wordnet-mini), through the CLI as a user runs it: it
 // loads, its byte-level tokenizer encodes any text, its loss on held-out WordNet entries is the one its README states, and a LoRA of ordinary settings trained on the example dataset
 // makes it answer held-out words' prompts in the taught card format, which the base model does not.
 import { spawnSync } from 'node:child_process';
@@ -12,10 +12,10 @@ import { loadTokenizer } from '../text/tokenizer';
 import { adherence } from './tiny-model-cards';
 
 const repo = join(__dirname, '../../..');
-const WORDNET = 'public/models/wordnet-tiny';
-const EMBEDDED = join(repo, WORDNET);
+const WORDNET = 'embedded';
+const EMBEDDED = join(repo, 'public/models/wordnet-mini');
 /** The README's held-out loss on tools/embedded/heldout-sample.jsonl (64 entries about held-out words). */
-const README_SAMPLE_LOSS = 2.417;
+const README_SAMPLE_LOSS = 2.302;
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], {
@@ -26,34 +26,34 @@ function cli(...args: string[]) {
 }
 const lastJson = (out: string) => JSON.parse(out.trim().split('\n').pop()!);
 
-describe('embedded WordNet model (public/models/wordnet-tiny)', () => {
+describe('embedded WordNet model (public/models/wordnet-mini)', () => {
   it('loads as a small qwen3 with a byte-level BPE that encodes any text', async () => {
     const m = await loadModel(dirSource(EMBEDDED));
     expect(m.config).toMatchObject({
       model_type: 'qwen3',
-      hidden_size: 256,
-      num_hidden_layers: 4,
+      hidden_size: 128,
+      num_hidden_layers: 2,
       num_attention_heads: 4,
       num_key_value_heads: 2,
-      head_dim: 64,
-      intermediate_size: 512,
-      vocab_size: 4096,
+      head_dim: 32,
+      intermediate_size: 384,
+      vocab_size: 2048,
       tie_word_embeddings: true,
     });
     let params = 0;
     for (const t of m.weights.values()) params += t.data.length;
-    expect(params).toBe(3_410_688);
+    expect(params).toBe(656_128);
     const bytes = readdirSync(EMBEDDED).reduce((a, f) => a + statSync(join(EMBEDDED, f)).size, 0);
-    expect(bytes).toBeLessThan(8 * 1024 * 1024);
+    expect(bytes).toBeLessThan(2 * 1024 * 1024);
     const tok = loadTokenizer(m.files.tokenizerJson!, m.files.tokenizerConfig);
-    expect(tok.vocabSize).toBe(4096);
+    expect(tok.vocabSize).toBe(2048);
     for (const text of ["What does 'dog' mean?", 'Grüße, 東京 😀 ∑ x² — ok\ttab\r\n']) {
       const ids = tok.encode(text, { addSpecialTokens: false });
-      expect(Math.max(...ids)).toBeLessThan(4093);
+      expect(Math.max(...ids)).toBeLessThan(2045);
       expect(tok.decode(ids)).toBe(text);
     }
     // merges learned from WordNet's English: common words are one token
-    for (const w of [' person', ' kind', ' meaning', ' something'])
+    for (const w of [' person', ' kind', ' something', ' used'])
       expect(tok.encode(w, { addSpecialTokens: false }), w).toHaveLength(1);
     expect(m.files.chatTemplate).toContain('<|im_start|>');
   });
@@ -62,7 +62,7 @@ describe('embedded WordNet model (public/models/wordnet-tiny)', () => {
     const r = cli('eval', '--model', WORDNET, '--data', 'tools/embedded/heldout-sample.jsonl', '--quiet');
     expect(r.code, r.err).toBe(0);
     const { loss, tokens } = lastJson(r.out);
-    expect(tokens).toBe(2386);
+    expect(tokens).toBe(2628);
     expect(loss).toBeCloseTo(README_SAMPLE_LOSS, 2);
     expect(readFileSync(join(EMBEDDED, 'README.md'), 'utf8')).toContain(README_SAMPLE_LOSS.toFixed(3));
   }, 120_000);

@@ -1,5 +1,5 @@
 // Tiny models load through the normal loader for every architecture and option, their weights have the
-// intended scale, and the committed random test model (public/models/tiny-chat, used by CLI tests) is
+// intended scale, and the committed random test model (tests/fixtures/tiny-chat, used by CLI tests) is
 // exactly what the generator makes today, so the two never drift. The studio's embedded model, which is
 // pretrained, is tested in tiny-model-embedded.test.ts.
 
@@ -12,7 +12,7 @@ import { loadModel } from '../model/weights';
 import { loadTokenizer } from '../text/tokenizer';
 import { makeTinyModel, TINY_CHAT, type TinyModelOptions } from './tiny-model';
 
-const EMBEDDED = fileURLToPath(new URL('../../../public/models/tiny-chat/', import.meta.url));
+const EMBEDDED = fileURLToPath(new URL('../../../tests/fixtures/tiny-chat/', import.meta.url));
 
 function stats(x: Float32Array) {
   let s = 0;
@@ -92,7 +92,7 @@ describe('makeTinyModel', () => {
   });
 });
 
-describe('random test model (public/models/tiny-chat)', () => {
+describe('random test model (tests/fixtures/tiny-chat)', () => {
   it('is byte for byte what makeTinyModel(TINY_CHAT) makes', () => {
     const files = makeTinyModel(TINY_CHAT);
     const committed = readdirSync(EMBEDDED).filter((f) => f !== 'README.md');

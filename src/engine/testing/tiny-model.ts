@@ -41,7 +41,7 @@ export interface TinyModelOptions {
   tokenizer?: TinyTokenizer;
 }
 
-/** The random test model committed as public/models/tiny-chat: qwen3 with every other option default. */
+/** The random test model committed as tests/fixtures/tiny-chat: qwen3 with every other option default. */
 export const TINY_CHAT: Readonly<TinyModelOptions> = { arch: 'qwen3' };
 
 const MAX_POSITIONS = 4096;

@@ -53,9 +53,9 @@ export function loadLocal(files: PickedFile[], name: string) {
   return loadModel({ files, name }, name);
 }
 
-/** The embedded tiny model, or (wordnet) the embedded model pretrained on WordNet. */
-export function loadEmbedded(which: true | 'wordnet' = true) {
-  return loadModel({ embedded: which }, 'the embedded model');
+/** The embedded model (small, pretrained on WordNet): the studio's offline default. */
+export function loadEmbedded() {
+  return loadModel({ embedded: true }, 'the embedded model');
 }
 
 export async function cancelModelLoad() {

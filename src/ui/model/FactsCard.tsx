@@ -30,9 +30,9 @@ export function FactsCard() {
           <span className="badge subtle">from browser cache</span>
         )}
       </div>
-      {f.kind === 'embedded' && f.label.includes('WordNet') && (
+      {f.kind === 'embedded' && (
         <p className="small" data-testid="embedded-about">
-          This embedded model is a small Qwen3 (4 layers, hidden size 256, a 4,096-token byte-level BPE)
+          This embedded model is a small Qwen3 (2 layers, hidden size 128, a 2,048-token byte-level BPE)
           pretrained with PyTorch on WordNet 3.0 from Princeton University: its definitions, examples,
           synonyms and “is a kind of” links, as plain text and as questions such as “What does ‘dog’ mean?”.
           It answers in English and is sometimes right. Load the example dataset on the Data tab to teach it a

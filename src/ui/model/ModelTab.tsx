@@ -193,15 +193,8 @@ export function ModelTab() {
               Load the embedded tiny model
             </button>
             <span className="muted">
-              a small random model shipped with the app, for trying the studio offline
-            </span>
-          </div>
-          <div className="inline">
-            <button disabled={busy} onClick={() => void loadEmbedded('wordnet')}>
-              Load the pretrained WordNet model
-            </button>
-            <span className="muted">
-              3.4M parameters pretrained on WordNet, for the example dataset (slow on software WebGPU)
+              0.66M parameters pretrained on WordNet, shipped with the app: try instruction tuning offline
+              with the example dataset (Data tab)
             </span>
           </div>
           <Progress />
