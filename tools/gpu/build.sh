@@ -39,14 +39,18 @@ copy onnxruntime-node/bin/napi-v6/linux/x64
 find "$B/app/node_modules" -name '*.map' -delete
 cp "$(node -p process.execPath)" "$B/bin/node"
 
-echo "== Vulkan loader (libvulkan1 .deb)"
-if ! ls "$DIST"/cache/libvulkan1_*.deb >/dev/null 2>&1; then
-  (cd "$DIST/cache" && apt-get download libvulkan1)
-fi
-cp "$DIST"/cache/libvulkan1_*.deb "$B/debs/"
+echo "== Vulkan loader and GL dispatch libraries (.debs)"
+# libvulkan1: the loader. libglvnd0 & co: NVIDIA's Vulkan ICD (libGLX_nvidia / libEGL_nvidia) needs
+# libGLdispatch and friends; a headless container often has the driver's libraries without them, and then
+# vkCreateInstance fails with VK_ERROR_INCOMPATIBLE_DRIVER (measured on an H200 machine).
+DEBS="libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libgles2 libopengl0"
+for d in $DEBS; do
+  ls "$DIST"/cache/${d}_*.deb >/dev/null 2>&1 || (cd "$DIST/cache" && apt-get download "$d")
+  cp "$DIST"/cache/${d}_*.deb "$B/debs/"
+done
 # also unpacked here, for a target without dpkg-deb
-tmp="$(mktemp -d)" && dpkg-deb -x "$B"/debs/libvulkan1_*.deb "$tmp"
-mkdir -p "$B/vulkan-prebuilt" && cp -L "$tmp"/usr/lib/x86_64-linux-gnu/libvulkan.so.1 "$B/vulkan-prebuilt/" && rm -rf "$tmp"
+tmp="$(mktemp -d)" && for f in "$B"/debs/*.deb; do dpkg-deb -x "$f" "$tmp"; done
+mkdir -p "$B/vulkan-prebuilt" && cp -L "$tmp"/usr/lib/x86_64-linux-gnu/*.so.[0-9] "$B/vulkan-prebuilt/" && rm -rf "$tmp"
 
 echo "== Python stages and fixtures"
 cp tools/gpu/run.sh tools/gpu/driver.py tools/gpu/hf_check.py tools/bench_torch.py tools/golden_model.py "$B/"

@@ -131,6 +131,20 @@ def probe(run, timeout):
     out["vulkan_icds"] = icds
     rc, so, se = sh([NODE, str(HERE / "app" / "probe.mjs")], min(timeout, 120))
     out["dawn"] = last_json(so) or {"rc": rc, "stderr": se[-2000:]}
+    if not out["dawn"].get("ok"):
+        out["diagnostics"] = vulkan_diagnostics()
+        # Headless machines: NVIDIA's GLX ICD cannot create a Vulkan instance without a display; its EGL
+        # library (same driver) can. Try it, then any other manifest, and keep the first that gives an adapter.
+        tried = {}
+        for icd in icd_candidates(icds):
+            env = dict(os.environ, VK_ICD_FILENAMES=icd)
+            rc, so, se = sh([NODE, str(HERE / "app" / "probe.mjs")], min(timeout, 60), env=env)
+            tried[icd] = last_json(so) or {"rc": rc, "stderr": se[-1000:]}
+            if tried[icd].get("ok"):
+                os.environ["VK_ICD_FILENAMES"] = icd  # later stages inherit it
+                out["dawn"] = tried[icd]
+                break
+        out["icd_tries"] = tried
     rc, so, se = sh([PY, str(HERE / "hf_check.py"), "versions"], 60)
     out["python"] = {"executable": PY, "version": sys.version.split()[0], "packages": last_json(so) or se[-500:]}
     rc, so, se = sh([PY, "-c", "import torch,json; print(json.dumps({'cuda': torch.cuda.is_available(), "
@@ -139,6 +153,27 @@ def probe(run, timeout):
     name = run.res.get("gpu", {}).get("name", "")
     peak = next((p for pat, p in FP32_PEAK if re.search(pat, name)), None)
     run.res["fp32_peak_tflops"] = peak
+    return out
+
+
+def vulkan_diagnostics():
+    """What a failed Vulkan start leaves to read: device nodes and the driver's graphics libraries."""
+    rc, so, se = sh(["sh", "-c", "ls -l /dev/nvidia* /dev/dri 2>&1; ldconfig -p | grep -iE 'nvidia|vulkan|libEGL|libGLX'"], 20)
+    return so[-3000:]
+
+
+def icd_candidates(found):
+    """Manifests to try: one written for libEGL_nvidia.so.0 (headless), then the machine's own."""
+    out = []
+    rc, so, se = sh(["sh", "-c", "ldconfig -p | grep -o 'libEGL_nvidia.so.0' | head -1"], 10)
+    if "libEGL_nvidia" in so:
+        d = HERE / "icd"
+        d.mkdir(exist_ok=True)
+        f = d / "nvidia_egl_icd.json"
+        f.write_text(json.dumps({"file_format_version": "1.0.1",
+                                 "ICD": {"library_path": "libEGL_nvidia.so.0", "api_version": "1.3.0"}}))
+        out.append(str(f))
+    out += [k for k in found if k != os.environ.get("VK_ICD_FILENAMES")]
     return out
 
 

@@ -10,16 +10,23 @@ mkdir -p "$OUT"
 exec > >(tee -a "$OUT/run.log") 2>&1
 echo "bundle $(cat "$HERE/VERSION" 2>/dev/null) on $(uname -srm), $(nproc) cores"
 
-# Vulkan loader (libvulkan.so.1): the system's, else the bundled libvulkan1 .deb unpacked here.
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 '; then
+# Vulkan loader (libvulkan.so.1) and the GL dispatch libraries NVIDIA's ICD needs (libGLdispatch.so.0 …):
+# the system's, else the bundled .debs unpacked here (else the copies unpacked when the bundle was built).
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || ! ldconfig -p 2>/dev/null | grep -q 'libGLdispatch.so.0 '; then
   lib="$HERE/vulkan/usr/lib/x86_64-linux-gnu"
   if [ ! -e "$lib/libvulkan.so.1" ] && command -v dpkg-deb >/dev/null; then
-    dpkg-deb -x "$HERE"/debs/libvulkan1_*.deb "$HERE/vulkan" || true
+    for f in "$HERE"/debs/*.deb; do dpkg-deb -x "$f" "$HERE/vulkan" || true; done
   fi
-  if [ ! -e "$lib/libvulkan.so.1" ]; then lib="$HERE/vulkan-prebuilt"; fi # unpacked when the bundle was built
+  if [ ! -e "$lib/libvulkan.so.1" ]; then lib="$HERE/vulkan-prebuilt"; fi
   export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  echo "Vulkan loader: $lib"
+  echo "Vulkan loader and GL dispatch libraries: $lib"
 fi
+# NVIDIA's EGL vendor file, where the driver's container mount has it outside the default search path
+for d in /usr/local/nvidia/share /usr/share; do
+  if [ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -e "$d/glvnd/egl_vendor.d/10_nvidia.json" ]; then
+    export __EGL_VENDOR_LIBRARY_FILENAMES="$d/glvnd/egl_vendor.d/10_nvidia.json"
+  fi
+done
 
 # NVIDIA's Vulkan ICD: containers often have the driver's libGLX_nvidia but no manifest for it.
 if [ -z "${VK_ICD_FILENAMES:-}" ] && command -v nvidia-smi >/dev/null &&
