@@ -145,6 +145,14 @@ def probe(run, timeout):
                 out["dawn"] = tried[icd]
                 break
         out["icd_tries"] = tried
+    if out["dawn"].get("ok") and not (out["dawn"].get("runtime") or {}).get("f16"):
+        # No shader-f16 offered: see whether Dawn offers it once its unsafe-API gate is open.
+        flags = "enable-dawn-features=allow_unsafe_apis"
+        rc, so, se = sh([NODE, str(HERE / "app" / "probe.mjs")], min(timeout, 60), env=dict(os.environ, DAWN_FLAGS=flags))
+        r = last_json(so) or {"rc": rc, "stderr": se[-1000:]}
+        out["dawn_unsafe_apis"] = {"f16": (r.get("runtime") or {}).get("f16"), "features": r.get("features")}
+        if (r.get("runtime") or {}).get("f16"):
+            os.environ["DAWN_FLAGS"] = flags  # later stages get f16 weight storage
     rc, so, se = sh([PY, str(HERE / "hf_check.py"), "versions"], 60)
     out["python"] = {"executable": PY, "version": sys.version.split()[0], "packages": last_json(so) or se[-500:]}
     rc, so, se = sh([PY, "-c", "import torch,json; print(json.dumps({'cuda': torch.cuda.is_available(), "

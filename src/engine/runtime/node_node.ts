@@ -119,7 +119,8 @@ function dawn(): Promise<Gpu> {
     // ORT checks `device instanceof GPUDevice` and looks for navigator.gpu: expose Dawn's classes globally.
     Object.assign(globalThis, globals);
     patchWriteBuffer(globals.GPUQueue as { prototype: Record<string | symbol, unknown> });
-    const gpu = create([]);
+    // DAWN_FLAGS: Dawn's own switches, e.g. "enable-dawn-features=allow_unsafe_apis" (space-separated)
+    const gpu = create((process.env.DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean));
     const g = globalThis as { navigator?: object };
     if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
     else
