@@ -52,6 +52,9 @@ export interface GeneratorOptions {
   /** WebGPU: run the one-token decode graph with onnxruntime's graph capture (its shapes are static),
    *  replaying the recorded dispatches instead of encoding them again every token. Same tokens. */
   graphCapture?: boolean;
+  /** Inference graphs from onnxruntime's fused ops (model/fused.ts; default true): fewer GPU dispatches per
+   *  token, same tokens. false: the training model's ops (model/llama.ts). */
+  fused?: boolean;
 }
 
 export class Generator {
@@ -105,12 +108,17 @@ export class Generator {
         R,
         lora: ad ? { specs: ad.specs, rank: ad.rank } : undefined,
         storage: this.device.storage,
+        fused: this.fused,
       });
       const keep = graph.outputs.map((v) => v.name).filter((n) => n.startsWith('present.'));
       s = this.device.rt.createSession(toOnnx(graph), { keepOnDevice: keep, graphCapture: capture });
       this.sessions.set(key, s);
     }
     return s;
+  }
+
+  private get fused(): boolean {
+    return this.options.fused ?? true;
   }
 
   async generate(prompts: number[][], opts: GenerateOptions): Promise<GenerateResult> {
@@ -136,7 +144,7 @@ export class Generator {
     const zeros = new Float32Array(B * KV * S * hd);
     let past: Record<string, RtTensor> = {};
     for (let i = 0; i < c.num_hidden_layers; i++) {
-      past[`past.k.${i}`] = await rt.upload('float32', zeros, [B, KV, S, hd]);
+      past[`past.k.${i}`] = await rt.upload('float32', zeros, this.fused ? [B, KV, hd, S] : [B, KV, S, hd]);
       past[`past.v.${i}`] = await rt.upload('float32', zeros, [B, KV, S, hd]);
     }
     const out: number[][] = prompts.map(() => []);

@@ -4,6 +4,7 @@
 import { Graph, type Value } from '../graph/ir';
 import * as o from '../graph/ops';
 import type { ModelConfig } from '../model/config';
+import { fusedDecoder, fusedLogits, type FusedCache } from '../model/fused';
 import { decoder, logits, ropeAt, type KvCache, type LoraGraph, type LoraSlot } from '../model/llama';
 import { slotKey, type LoraSpec } from '../model/lora';
 import { storedDtype, weightInput, type WeightStorage } from '../model/weight-inputs';
@@ -18,6 +19,8 @@ export interface InferGraphSpec {
   lora?: { specs: LoraSpec[]; rank: number };
   /** dtype of the base weights on the device (float16: layer weights cast to float32 in the graph) */
   storage?: WeightStorage;
+  /** fused onnxruntime ops (model/fused.ts: fewer GPU dispatches; K cache stored (B, KV, hd, S)); needs S > 0 */
+  fused?: boolean;
 }
 
 export const loraInput = (s: LoraSpec, which: 'A' | 'B') => `lora.${slotKey(s.layer, s.module)}.${which}`;
@@ -28,6 +31,7 @@ export function buildInferGraph(spec: InferGraphSpec): Graph {
   const hd = c.head_dim;
   const KV = c.num_key_value_heads;
   const keys = S || L;
+  const fused = !!spec.fused && S > 0;
   const ids = g.input('input_ids', 'int32', [B, L]);
   const positions = g.input('position_ids', 'int32', [B, L]);
   const cosT = g.input('rope_cos', 'float32', [keys, hd]);
@@ -42,7 +46,7 @@ export function buildInferGraph(spec: InferGraphSpec): Graph {
     const k: Value[] = [];
     const v: Value[] = [];
     for (let i = 0; i < c.num_hidden_layers; i++) {
-      k.push(g.input(`past.k.${i}`, 'float32', [B, KV, S, hd]));
+      k.push(g.input(`past.k.${i}`, 'float32', fused ? [B, KV, hd, S] : [B, KV, S, hd]));
       v.push(g.input(`past.v.${i}`, 'float32', [B, KV, S, hd]));
     }
     cache = { k, v, write: g.input('cache_write', 'float32', [B, 1, S, L]), outK: [], outV: [] };
@@ -58,8 +62,14 @@ export function buildInferGraph(spec: InferGraphSpec): Graph {
     }
     lora = { scale: 1, slot: (layer, module) => slots.get(slotKey(layer, module)) };
   }
-  const h = decoder(c, w, ids, { ...ropeAt(cosT, sinT, positions), bias, cache }, lora); // (B·L, D)
-  g.output(logits(c, w, o.gather(h, rows)), 'logits'); // (R, V)
+  if (fused) {
+    const ctx = { positions, cos: cosT, sin: sinT, bias, cache: cache as FusedCache };
+    const x = fusedDecoder(c, w, ids, ctx, lora); // (B·L, D), normed
+    g.output(fusedLogits(c, w, o.gather(x, rows)), 'logits'); // (R, V)
+  } else {
+    const h = decoder(c, w, ids, { ...ropeAt(cosT, sinT, positions), bias, cache }, lora); // (B·L, D)
+    g.output(logits(c, w, o.gather(h, rows)), 'logits'); // (R, V)
+  }
   if (cache) {
     cache.outK.forEach((t, i) => g.output(t, `present.k.${i}`));
     cache.outV.forEach((t, i) => g.output(t, `present.v.${i}`));
