@@ -78,7 +78,10 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
       strict: opts.strict ?? cfg.strict ?? false,
       graphCapture: !!(opts.graphCapture && device),
     };
-    const s = await queue.run(() => ort.InferenceSession.create(model, cfg.sessionOptions(o)));
+    const so = cfg.sessionOptions(o);
+    const s = await queue.run(() =>
+      ort.InferenceSession.create(model, o.profile ? { ...so, enableProfiling: true } : so),
+    );
     const keep = new Set(device ? o.keepOnDevice : []);
     const bad = (o.keepOnDevice ?? []).filter((k) => !s.outputNames.includes(k));
     if (bad.length) {
@@ -118,6 +121,7 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
         });
       },
       release: () => queue.run(release),
+      endProfiling: () => queue.run(() => s.endProfiling()),
     };
   }
 

@@ -21,6 +21,9 @@ export interface SessionOptions {
   strict?: boolean;
   /** WebGPU graph capture (static shapes; every input and output must live on the GPU). */
   graphCapture?: boolean;
+  /** onnxruntime's session profiling (per-node events; WebGPU: per-kernel GPU times where the device has
+   *  timestamp-query); endProfiling() emits them (onnxruntime-web: printed as JSON on the console). */
+  profile?: boolean;
 }
 
 export interface Session {
@@ -29,6 +32,8 @@ export interface Session {
   /** Runs one step. Outputs kept on the device must be disposed by the caller once replaced. */
   run(feeds: Record<string, RtTensor>): Promise<Record<string, RtTensor>>;
   release(): Promise<void>;
+  /** Ends profiling of a session created with `profile` (see SessionOptions.profile). */
+  endProfiling?(): Promise<void>;
 }
 
 export interface DeviceInfo {

@@ -61,7 +61,8 @@ const LIMITS = [
   'maxComputeWorkgroupSizeZ',
   'maxStorageBuffersPerShaderStage',
 ];
-const FEATURES = ['shader-f16', 'subgroups'];
+// timestamp-query: per-kernel GPU times when a session is profiled (SessionOptions.profile); unused otherwise
+const FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'];
 export const SOFTWARE_ADAPTER = /swiftshader|lavapipe|llvmpipe|softpipe|microsoft basic render|\bwarp\b/i;
 
 export interface WebGpu {
