@@ -121,7 +121,7 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
         });
       },
       release: () => queue.run(release),
-      endProfiling: () => queue.run(() => s.endProfiling()),
+      endProfiling: () => queue.run(async () => s.endProfiling()), // onnxruntime-web's returns a promise
     };
   }
 
