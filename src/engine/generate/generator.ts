@@ -163,7 +163,13 @@ export class Generator {
     ) => {
       const feeds: Record<string, RtTensor> = {
         input_ids: rt.tensor('int32', ids, [B, n]),
-        position_ids: rt.tensor('int32', positions, [B, n]),
+        position_ids: this.fused
+          ? rt.tensor(
+              'int64',
+              BigInt64Array.from(positions, (p) => BigInt(p)),
+              [B, n],
+            )
+          : rt.tensor('int32', positions, [B, n]),
         rope_cos: rope.cos,
         rope_sin: rope.sin,
         attn_bias: rt.tensor('float32', bias, [B, 1, 1, n, S]),

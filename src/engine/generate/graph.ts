@@ -32,8 +32,9 @@ export function buildInferGraph(spec: InferGraphSpec): Graph {
   const KV = c.num_key_value_heads;
   const keys = S || L;
   const fused = !!spec.fused && S > 0;
+  // fused: int64 as RotaryEmbedding takes them (an in-graph Cast of int32 failed under graph capture)
+  const positions = g.input('position_ids', fused ? 'int64' : 'int32', [B, L]);
   const ids = g.input('input_ids', 'int32', [B, L]);
-  const positions = g.input('position_ids', 'int32', [B, L]);
   const cosT = g.input('rope_cos', 'float32', [keys, hd]);
   const sinT = g.input('rope_sin', 'float32', [keys, hd]);
   const bias = g.input('attn_bias', 'float32', [B, 1, 1, L, keys]);

@@ -11,7 +11,7 @@ import type { TargetModule } from './lora-config';
 import { gatherRows, projectRows, vocabParts } from './vocab';
 
 export interface FusedContext {
-  /** (B, T) int32 positions of the new tokens */ positions: Value;
+  /** (B, T) int64 (or int32) positions of the new tokens */ positions: Value;
   /** (P, hd) rotary tables in llama.ts' layout (cat(freqs, freqs)); P > every position */ cos: Value;
   sin: Value;
   /** additive mask (B, 1, 1, T, S) */ bias: Value;
@@ -107,7 +107,7 @@ function shared(c: ModelConfig, ctx: FusedContext, T: number): Shared {
   const [B, , S] = w.shape;
   const col = o.greater(o.reduceSum(w, [-1]), g.scalar(0.5)); // (B, 1, S, 1)
   return {
-    pos64: o.cast(ctx.positions, 'int64'),
+    pos64: ctx.positions.dtype === 'int64' ? ctx.positions : o.cast(ctx.positions, 'int64'),
     cosQ: o.mul(cosK, scale),
     sinQ: o.mul(sinK, scale),
     cosK,
