@@ -29,7 +29,7 @@ function rawRows(text: string, fileName: string, rows: Row[]): DataRow[] {
     try {
       if (!csv) {
         const item = /item (\d+)$/.exec(r.where);
-        if (item) return itemsOf()[Number(item[1])] as DataRow;
+        if (item) return itemsOf()[Number(item[1]) - 1] as DataRow; // items are numbered from 1
         if (/:\d+$/.test(r.where)) return JSON.parse(lines[r.line - 1]) as DataRow;
       }
     } catch {

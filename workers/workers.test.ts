@@ -31,7 +31,7 @@ describe('importDataset', () => {
   it('takes JSON array items by index and rebuilds CSV rows', () => {
     const json = importDataset('[{"text":"a"},{"nope":1},{"prompt":"p","completion":"c"}]', 'd.json');
     expect(json.rows).toEqual([{ text: 'a' }, { prompt: 'p', completion: 'c' }]);
-    expect(json.errors[0].where).toBe('d.json item 1');
+    expect(json.errors[0].where).toBe('d.json item 2');
     const csv = importDataset('instruction,output\nSay hi,Hi!\n', 'd.csv');
     expect(csv.rows).toEqual([{ instruction: 'Say hi', input: '', output: 'Hi!' }]);
   });

@@ -66,8 +66,8 @@ describe('row formats', () => {
     const arr = parseDataset(JSON.stringify(items, null, 2), 'd.json');
     expect(arr.errors).toEqual([]);
     expect(arr.rows.map((r) => [r.format, r.line, r.where])).toEqual([
-      ['text', 0, 'd.json item 0'],
-      ['prompt_completion', 1, 'd.json item 1'],
+      ['text', 1, 'd.json item 1'],
+      ['prompt_completion', 2, 'd.json item 2'],
     ]);
     expect(parseDataset(JSON.stringify({ version: 2, data: items }), 'd.json').rows).toHaveLength(2);
     const one = parseDataset(JSON.stringify({ messages: [user('q'), asst('a')] }), 'd.json');
@@ -180,7 +180,7 @@ describe('bad rows', () => {
   it('names JSON array items by index and CSV records by line', () => {
     const arr = JSON.stringify([{ text: 'a' }, { text: 'b' }, { text: 'c' }, { output: 'x' }]);
     expect(errorsOf(arr, 'd.json')).toEqual([
-      'd.json item 3: unknown row format (keys: output); expected one of messages, instruction/output, conversations, prompt/completion, text, input_ids',
+      'd.json item 4: unknown row format (keys: output); expected one of messages, instruction/output, conversations, prompt/completion, text, input_ids',
     ]);
     expect(errorsOf('[{"text": "a"},\n{"text": }]', 'd.json')[0]).toMatch(/^d\.json:2: invalid JSON/);
     const csv = 'instruction,input,output\na,,b\n\n"multi\nline",,c\nd,e\nf,,\n';

@@ -1,6 +1,6 @@
 // Dataset files → rows (DESIGN §3 "Data rows"). The container is chosen by file name (JSON, JSONL, CSV/TSV
 // via papaparse), the row format per row (rows.ts). Every bad row becomes an issue naming its place:
-// "data.jsonl:3" (line), "data.json item 7" (0-based array index), "data.csv:4" (line).
+// "data.jsonl:3" (line), "data.json item 7" (the 7th item, counted from 1), "data.csv:4" (line).
 
 import Papa from 'papaparse';
 import { UserError } from '../errors';
@@ -107,7 +107,7 @@ function parseJson(text: string, fileName: string, opts: RowOptions, out: Parsed
   else if (typeof value === 'object' && value !== null) {
     const single = normalizeRow(value, opts);
     const arrays = Object.entries(value).filter(([, v]) => Array.isArray(v));
-    if (single.ok || arrays.length !== 1) return add(out, value, 0, fileName, opts);
+    if (single.ok || arrays.length !== 1) return add(out, value, 1, fileName, opts);
     items = arrays[0][1] as unknown[];
   } else {
     out.errors.push({
@@ -116,7 +116,7 @@ function parseJson(text: string, fileName: string, opts: RowOptions, out: Parsed
     });
     return;
   }
-  items.forEach((item, i) => add(out, item, i, `${fileName} item ${i}`, opts));
+  items.forEach((item, i) => add(out, item, i + 1, `${fileName} item ${i + 1}`, opts));
 }
 
 function looksLikeJsonl(text: string): boolean {

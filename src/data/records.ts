@@ -63,7 +63,7 @@ export function readRecords(text: string, fileName: string): RecordFile {
     if (value !== undefined) {
       const arrays = isRecord(value) ? Object.values(value).filter(Array.isArray) : [];
       const items = Array.isArray(value) ? value : arrays.length === 1 ? arrays[0] : [value];
-      (items as unknown[]).forEach((v, i) => push(v, `${fileName} item ${i}`));
+      (items as unknown[]).forEach((v, i) => push(v, `${fileName} item ${i + 1}`));
     }
   }
   if (records.length === 0) throw new UserError('no rows found', fileName);

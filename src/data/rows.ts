@@ -22,7 +22,7 @@ export type RowBody =
 
 export type Row = RowBody & {
   format: RowFormat;
-  /** JSONL/CSV: 1-based line of the file; JSON array: 0-based item index (`data[7]` is "item 7"). */
+  /** JSONL/CSV: 1-based line of the file; JSON array: item number from 1 (`data[0]` is "item 1"). */
   line: number;
   /** Where to point the user, e.g. "data.jsonl:3" or "data.json item 7". */
   where: string;
