@@ -8,7 +8,9 @@ import { importAdapter } from './adapters';
 import { generate, type GenerateRequest, type GenerateResult, type SamplingParams } from './chat';
 import {
   describe,
+  deviceLosses,
   getModel,
+  loseDevice,
   openRuntime,
   peekModel,
   type BackendPreference,
@@ -158,6 +160,16 @@ export const api = {
     jobId: string,
   ): Promise<SelfInstructResult> {
     return runJob(jobId, (job) => runSelfInstruct(req, onProgress, job));
+  },
+
+  /** How many times the GPU device was lost (reset) in this worker; each loss is recovered at the next call. */
+  deviceLosses(): number {
+    return deviceLosses();
+  },
+
+  /** Fault tests: destroys the worker's GPU device as a GPU reset does (false without WebGPU). */
+  __testLoseDevice(): Promise<boolean> {
+    return loseDevice();
   },
 
   cancel(jobId: string): boolean {

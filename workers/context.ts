@@ -2,10 +2,12 @@
 // uploaded once and shared by training and chat), the loaded model with its tokenizer and chat template,
 // and the IndexedDB connection. Only ids and numbers leave the worker, never tensors. The model's weights
 // stay in their files (OPFS, the picked files): the upload reads them tensor by tensor and keeps no host
-// copy beside the device's; exports read them again.
+// copy beside the device's; exports read them again. A lost GPU device (a reset) drops the runtime and the
+// weights on it: the next call opens a new device and uploads the weights again.
 import { UserError } from '../src/engine/errors';
 import { DeviceModel } from '../src/engine/model/device';
 import type { ModelReader } from '../src/engine/model/weights';
+import type { DeviceLostInfo } from '../src/engine/runtime/lost';
 import { createWebRuntime } from '../src/engine/runtime/web';
 import type { DeviceInfo, Runtime } from '../src/engine/runtime/types';
 import type { TextTokenizer } from '../src/engine/text/tokenizer';
@@ -33,23 +35,61 @@ export interface ModelState {
 }
 
 let runtime: Promise<Runtime> | undefined;
+let preferred: BackendPreference = 'auto';
 let current: ModelState | undefined;
 /** The current model's weights on the device: uploaded once, shared by training and chat. */
 let device: Promise<DeviceModel> | undefined;
+/** Device losses seen by this worker (the newest last). */
+const losses: DeviceLostInfo[] = [];
 
 /** The app's own /ort/ folder, where vite.config.ts puts onnxruntime-web's wasm runtime files. */
 const wasmPaths = () => new URL(`${import.meta.env.BASE_URL}ort/`, self.location.origin).href;
 
 export function openRuntime(prefer: BackendPreference): Promise<Runtime> {
   if (!runtime) {
-    runtime = createWebRuntime({ prefer: prefer === 'wasm' ? 'wasm' : 'webgpu', wasmPaths: wasmPaths() });
-    runtime.catch(() => (runtime = undefined));
+    preferred = prefer;
+    const p = createWebRuntime({ prefer: prefer === 'wasm' ? 'wasm' : 'webgpu', wasmPaths: wasmPaths() });
+    runtime = p;
+    p.then(
+      (rt) => void rt.lost.then((info) => runtime === p && deviceLost(info)),
+      () => runtime === p && (runtime = undefined),
+    );
   }
   return runtime;
 }
 
+/** The runtime, reopened with the first preference after a device loss. */
 export async function getRuntime(): Promise<Runtime> {
-  return openRuntime('auto');
+  return openRuntime(preferred);
+}
+
+/** Forgets the lost device and everything on it; the model itself (its files, tokenizer) stays loaded. */
+function deviceLost(info: DeviceLostInfo) {
+  losses.push(info);
+  const old = runtime;
+  runtime = undefined;
+  const weights = device;
+  device = undefined;
+  void weights?.then((d) => d.dispose()).catch(() => undefined);
+  // sessions of the dead device hold host memory in ORT's heap: release them (their buffers are gone already)
+  void old?.then((rt) => rt.release()).catch(() => undefined);
+}
+
+/** What a run training on a lost device tells the user: it is interrupted, resumable from its checkpoint. */
+export const deviceLostMessage = (kept?: number) =>
+  'The GPU was reset (device lost). ' +
+  (kept ? `Resume continues from step ${kept}.` : 'No checkpoint was kept yet: start the run again.');
+
+/** How many times this worker lost its GPU device. */
+export const deviceLosses = () => losses.length;
+
+/** Fault tests: destroys the worker's GPU device as a GPU reset does; false without one. */
+export async function loseDevice(): Promise<boolean> {
+  const rt = await runtime?.catch(() => undefined);
+  if (!rt?.loseDevice) return false;
+  rt.loseDevice();
+  await rt.lost;
+  return true;
 }
 
 export function describe(info: DeviceInfo): DeviceReport {

@@ -14,7 +14,8 @@ import { planStudioRun } from '../src/engine/train/planner';
 import { Trainer, type Checkpoint, type StepMetrics } from '../src/engine/train/trainer';
 import * as store from '../src/storage';
 import { StorageFullError, type DataRow, type RunStatus } from '../src/storage';
-import { db, getDeviceModel, getModel, getRuntime } from './context';
+import { isDeviceLost } from '../src/engine/runtime/lost';
+import { db, deviceLostMessage, getDeviceModel, getModel, getRuntime } from './context';
 import { encodeContext, toRows } from './data';
 import type { Job } from './jobs';
 import { holdRunLock } from './locks';
@@ -254,6 +255,12 @@ export async function runTraining(
         const message = `${e.message} The run is paused${kept ? ` at its checkpoint of step ${kept}` : ''}: resume it from the run history once there is space.`;
         await status('paused', message);
         return { runId, status: 'paused' };
+      }
+      if (isDeviceLost(e)) {
+        // the GPU's copy of the run is gone, its stored checkpoints are not: resumable from the last one
+        const kept = (await store.getRun(d, runId).catch(() => undefined))?.checkpointStep;
+        await status('interrupted', deviceLostMessage(kept));
+        return { runId, status: 'interrupted' };
       }
       await status('failed', e instanceof Error ? e.message : String(e));
       throw e;

@@ -2,6 +2,7 @@
 // (ORT runs are not re-entrant), tensors that know their runtime, GPU upload/read/dispose through webgpu.ts.
 // Shared by node.node.ts and web.ts so the Node tests cover the browser path. Only type imports of ORT here.
 import type { InferenceSession as OrtSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { DeviceLostError, type DeviceLostInfo } from './lost';
 import type { DType, DeviceInfo, RtTensor, Runtime, Session, SessionOptions, TensorData } from './types';
 import { CapturedIo, downloadTensor, uploadTensor, type GpuDevice } from './webgpu';
 
@@ -39,6 +40,8 @@ class Tensor implements RtTensor {
   constructor(
     readonly ort: OrtTensor,
     readonly owner: object,
+    /** The session whose run allocated this GPU output (onnxruntime frees it through that session). */
+    readonly from?: SessionOutputs,
   ) {}
   get dtype(): DType {
     return this.ort.type as DType;
@@ -51,15 +54,54 @@ class Tensor implements RtTensor {
   }
 }
 
+/**
+ * GPU outputs a session allocated and that are still alive. onnxruntime frees such an output through its
+ * session's allocator: disposed after the session's release, its buffer was never freed (measured: a trainer's
+ * LoRA state, 3 buffers per run). So a released session really goes only once its last output is disposed.
+ */
+class SessionOutputs {
+  readonly alive = new Set<Tensor>();
+  closing?: () => Promise<void>;
+  /** After `t` was freed: finishes a pending release once nothing is left. */
+  async freed(t: Tensor) {
+    this.alive.delete(t);
+    if (this.closing && this.alive.size === 0) await this.closing();
+  }
+}
+
 export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
   const { ort, device } = cfg;
   const backend = cfg.info.backend;
   const queue = new Queue();
-  const releases = new Set<() => Promise<void>>();
+  /** Each open session's release; `now` releases it even with outputs alive (the runtime goes). */
+  const releases = new Set<(now?: boolean) => Promise<void>>();
   const owner = {};
   let released = false;
+  let lostInfo: DeviceLostInfo | undefined;
+  // GPUDevice.lost resolves once, on a reset or destroy(); cpu/wasm runtimes are never lost
+  const lost: Promise<DeviceLostInfo> = device?.lost
+    ? device.lost.then(
+        (i) => (lostInfo = { reason: String(i?.reason ?? 'unknown'), message: i?.message ?? '' }),
+      )
+    : new Promise(() => undefined);
+  // Work in flight when the device goes is let finish (ORT's wasm must not be re-entered while a run of it is
+  // suspended), then reported as the loss, whatever it returned.
+  const orLost = async <T>(p: Promise<T>): Promise<T> => {
+    try {
+      const v = await p;
+      if (lostInfo) throw new DeviceLostError(lostInfo);
+      return v;
+    } catch (e) {
+      if (lostInfo || (device?.lost && (await settledLost()))) throw new DeviceLostError(lostInfo!);
+      throw e;
+    }
+  };
+  // a failure caused by the loss may come before `lost` resolves: give it a moment to tell
+  const settledLost = () =>
+    Promise.race([lost.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 100))]);
 
   const alive = () => {
+    if (lostInfo) throw new DeviceLostError(lostInfo);
     if (released) throw new Error(`${backend} runtime already released`);
   };
   const own = (t: RtTensor, what: string): Tensor => {
@@ -78,10 +120,11 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
       strict: opts.strict ?? cfg.strict ?? false,
       graphCapture: !!(opts.graphCapture && device),
     };
-    const so = cfg.sessionOptions(o);
-    const s = await queue.run(() =>
-      ort.InferenceSession.create(model, o.profile ? { ...so, enableProfiling: true } : so),
-    );
+    const s = await queue.run(() => {
+      alive();
+      const so = cfg.sessionOptions(o);
+      return orLost(ort.InferenceSession.create(model, o.profile ? { ...so, enableProfiling: true } : so));
+    });
     const keep = new Set(device ? o.keepOnDevice : []);
     const bad = (o.keepOnDevice ?? []).filter((k) => !s.outputNames.includes(k));
     if (bad.length) {
@@ -90,12 +133,18 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
     }
     const captured = o.graphCapture ? new CapturedIo(ort, device!) : undefined;
     let open = true;
-    const release = async () => {
-      if (!open) return;
+    const outputs = new SessionOutputs();
+    const release = async (now = false) => {
+      if (!open) return now ? outputs.closing?.() : undefined;
       open = false;
-      releases.delete(release);
       captured?.release();
-      await s.release();
+      const close = async () => {
+        outputs.closing = undefined;
+        releases.delete(release);
+        await s.release();
+      };
+      if (outputs.alive.size === 0 || now) await close();
+      else outputs.closing = close; // when the last output is disposed (SessionOutputs)
     };
     releases.add(release);
     return {
@@ -113,21 +162,27 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
           alive();
           if (!open) throw new Error('session already released');
           if (captured) f = captured.feed(f);
-          let out = (await s.run(f)) as Record<string, OrtTensor>;
-          if (captured) out = await captured.collect(out, keep);
+          let out = (await orLost(s.run(f))) as Record<string, OrtTensor>;
+          if (captured) out = await orLost(captured.collect(out, keep));
           const res: Record<string, RtTensor> = {};
-          for (const [k, v] of Object.entries(out)) res[k] = new Tensor(v, owner);
+          for (const [k, v] of Object.entries(out)) {
+            const onGpu = v.location === 'gpu-buffer' && !captured; // captured outputs are our own buffers
+            res[k] = new Tensor(v, owner, onGpu ? outputs : undefined);
+            if (onGpu) outputs.alive.add(res[k] as Tensor);
+          }
           return res;
         });
       },
-      release: () => queue.run(release),
+      release: () => queue.run(() => release()),
       endProfiling: () => queue.run(async () => s.endProfiling()), // onnxruntime-web's returns a promise
     };
   }
 
   const runtime: Runtime = {
     info: cfg.info,
+    lost,
     createSession,
+    ...(device ? { loseDevice: () => device.destroy() } : {}),
 
     tensor(dtype, data, dims) {
       alive();
@@ -151,21 +206,33 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
           : d;
       }
       // Our own download: ORT's getData() would turn the tensor into a host tensor.
-      return queue.run(() => downloadTensor(device!, x.ort));
+      return queue.run(() => {
+        alive();
+        return orLost(downloadTensor(device!, x.ort));
+      });
     },
 
     dispose(t) {
       if (!(t instanceof Tensor) || t.disposed) return;
       t.disposed = true;
       // After the work already queued (a pending run may still read this buffer).
-      if (t.location === 'gpu') void queue.run(async () => t.ort.dispose()).catch(() => undefined);
+      if (t.location === 'gpu')
+        void queue
+          .run(async () => {
+            t.ort.dispose();
+            await t.from?.freed(t);
+          })
+          .catch(() => undefined);
     },
+
+    idle: () => queue.run(async () => undefined),
 
     release: () =>
       queue.run(async () => {
         if (released) return;
         released = true;
-        for (const r of [...releases]) await r();
+        // after a loss ORT's sessions still hold host memory: release them, whatever the dead device says
+        for (const r of [...releases]) await r(true).catch((e) => (lostInfo ? undefined : Promise.reject(e)));
         await cfg.onRelease?.();
       }),
   };

@@ -2,6 +2,8 @@
 // onnxruntime itself (DESIGN §2: one module imports onnxruntime). Implementations: common.ts (shared),
 // node.node.ts (onnxruntime-node CPU, onnxruntime-web wasm / WebGPU over Dawn), web.ts (browser, worker).
 
+import type { DeviceLostInfo } from './lost';
+
 export type Backend = 'cpu' | 'wasm' | 'webgpu';
 export type DType = 'float32' | 'float16' | 'float64' | 'int32' | 'int64' | 'bool';
 /** float16 travels as its bits (Uint16Array); bool as one byte per element (Uint8Array). */
@@ -54,6 +56,9 @@ export interface DeviceInfo {
 
 export interface Runtime {
   readonly info: DeviceInfo;
+  /** Resolves when the device is lost (WebGPU: a GPU reset or destroy()); from then on every call fails with
+   *  DeviceLostError (lost.ts) and the owner opens a new runtime. Never resolves on cpu/wasm. */
+  readonly lost: Promise<DeviceLostInfo>;
   createSession(model: Uint8Array, opts?: SessionOptions): Promise<Session>;
   /** Host tensor over `data` (no copy where the backend allows). */
   tensor(dtype: DType, data: TensorData, dims: readonly number[]): RtTensor;
@@ -64,6 +69,10 @@ export interface Runtime {
   read(t: RtTensor): Promise<TensorData>;
   /** Frees a GPU tensor's buffer (no-op for host tensors). Using a disposed tensor is an error. */
   dispose(t: RtTensor): void;
+  /** Resolves once the work queued so far (runs, reads, frees of disposed tensors) is done. */
+  idle(): Promise<void>;
   /** Releases every session created here and the device. */
   release(): Promise<void>;
+  /** WebGPU only: destroys the device as a GPU reset does (fault tests); `lost` then resolves. */
+  loseDevice?(): void;
 }

@@ -31,6 +31,8 @@ export interface GpuDevice {
     finish(): unknown;
   };
   destroy(): void;
+  /** Resolves once, when the device is lost (GPUDeviceLostInfo). */
+  readonly lost?: Promise<{ reason?: string; message?: string }>;
 }
 export interface GpuAdapter {
   readonly limits: object;

@@ -65,7 +65,7 @@ function onEvent(jobId: string, e: TrainEvent) {
       break;
     case 'status':
       st().patchRun({ status: e.status, message: e.message ?? null });
-      if (e.message && e.status === 'paused') st().notify('error', e.message);
+      if (e.message && (e.status === 'paused' || e.status === 'interrupted')) st().notify('error', e.message);
       void refreshRuns();
       break;
     case 'checkpoint':
