@@ -1,6 +1,6 @@
 // Resumable training state beside the adapter: checkpoint/trainer_state.json (step, data order and
-// cursor, RNG state, the config it was made with) and checkpoint/optimizer.safetensors (LoRA weights and
-// AdamW moments), written atomically.
+// cursor, RNG state, the dataset fingerprint, the config it was made with) and
+// checkpoint/optimizer.safetensors (LoRA weights and AdamW moments), written atomically.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
@@ -30,6 +30,7 @@ export function writeCheckpoint(out: string, cfg: TrainConfig, ck: Checkpoint): 
     cursor: ck.cursor,
     order: ck.order,
     rng: ck.rng,
+    data: ck.data,
     config: cfg,
   };
   writeFilesAtomic(join(out, DIR), {
@@ -49,6 +50,7 @@ export function readCheckpoint(dir: string, cfg: TrainConfig): Checkpoint | unde
     cursor: number;
     order: number[];
     rng: number[];
+    data?: string;
     config: TrainConfig;
   };
   try {
@@ -74,6 +76,7 @@ export function readCheckpoint(dir: string, cfg: TrainConfig): Checkpoint | unde
     cursor: state.cursor,
     order: state.order,
     rng: state.rng,
+    data: state.data,
     lora: pick('lora'),
     m: pick('m'),
     v: pick('v'),

@@ -19,7 +19,8 @@ const USAGE = `LoRA Studio CLI
            --dropout 0.05 --targets q_proj,v_proj|all-linear --rslora] [--steps N | --epochs E]
            [--lr 2e-4 --weight-decay 0 --batch-size 4 --grad-accum 1 --max-len 1024
            --schedule constant|linear|cosine --warmup 0 --max-grad-norm 1.0 --seed 0 --no-shuffle
-           --val-split 0 --train-on-prompt --packing --checkpoint-every N --eval-every N --neftune-alpha 0]
+           --val-split 0 --train-on-prompt --packing --eval-every N --neftune-alpha 0
+           --checkpoint-every N --checkpoint-seconds 60]   (checkpoints: every N steps, every S seconds; 0 = off)
            [--memory-budget MiB --plan auto|whole|layerwise]
   eval     --model DIR|HUB_ID [--adapter DIR] --data FILE [--batch-size 4 --max-len 1024]
            [--memory-budget MiB --plan auto|whole|layerwise]
@@ -69,6 +70,7 @@ const trainOptions = {
   'train-on-prompt': { type: 'boolean' },
   packing: { type: 'boolean' },
   'checkpoint-every': { type: 'string' },
+  'checkpoint-seconds': { type: 'string' },
   'eval-every': { type: 'string' },
   'neftune-alpha': { type: 'string' },
 } as const;
@@ -189,6 +191,7 @@ function trainConfig(v: Values): Partial<TrainConfig> {
   if (v['train-on-prompt']) c.trainOnPrompt = true;
   if (v.packing) c.packing = true;
   set('checkpointEvery', num(v, 'checkpoint-every', true));
+  set('checkpointSeconds', num(v, 'checkpoint-seconds'));
   set('evalEvery', num(v, 'eval-every', true));
   set('neftuneAlpha', num(v, 'neftune-alpha'));
   return c;

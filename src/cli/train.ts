@@ -1,18 +1,19 @@
-// `train`: LoRA training from the command line. Everything is validated before the output folder is
-// touched; metrics.jsonl grows one line per optimizer step; the adapter and a resumable checkpoint are
-// written atomically at the end.
+// `train`: LoRA training from the command line over the engine's training loop. Everything is validated
+// before the output folder is touched; metrics.jsonl grows one line per optimizer step; the adapter and a
+// resumable checkpoint are written atomically whenever a checkpoint comes due and at the end.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { readAdapter, writeAdapter, type Adapter } from '../engine/io/peft';
 import { dirSource } from '../engine/io/source_node';
 import { resolveTrainConfig, resolveTargets, type TrainConfig } from '../engine/train/config';
-import { Trainer } from '../engine/train/trainer';
+import { checkResumeData, datasetFingerprint, splitValidation } from '../engine/train/data-split';
+import { runTrainingLoop } from '../engine/train/loop';
+import { Trainer, type StepMetrics } from '../engine/train/trainer';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { checkWritableDir, writeFilesAtomic } from './files';
 import { openModelReader, openRuntime, readExamples, type BackendChoice } from './context';
 import { peakMiB, placeModel, type MemoryArgs } from './memory';
-import { Rng } from '../engine/train/rng';
 
 export interface TrainArgs {
   model: string;
@@ -46,19 +47,11 @@ export async function train(a: TrainArgs): Promise<void> {
     maxLen: cfg.maxLen,
     trainOnPrompt: cfg.trainOnPrompt,
   });
+  // a checkpoint made on other data is refused before anything is written
+  const fingerprint = datasetFingerprint(examples);
+  checkResumeData(resume, fingerprint);
   if (truncated) process.stderr.write(`note: ${truncated} rows were truncated to ${cfg.maxLen} tokens\n`);
-
-  // validation split, seeded
-  let train = examples;
-  let val: typeof examples = [];
-  if (cfg.valSplit > 0) {
-    const order = new Rng(cfg.seed ^ 0x5eed).shuffle([...examples.keys()]);
-    const nVal = Math.max(1, Math.round(examples.length * cfg.valSplit));
-    if (nVal >= examples.length) throw new UserError(`--val-split ${cfg.valSplit} leaves no training rows`);
-    const valSet = new Set(order.slice(0, nVal));
-    val = examples.filter((_, i) => valSet.has(i));
-    train = examples.filter((_, i) => !valSet.has(i));
-  }
+  const { train, val } = splitValidation(examples, cfg.valSplit, cfg.seed);
 
   const runtime = await openRuntime(a.backend, a.threads);
   const { device, plan } = await placeModel(model, runtime, cfg, examples, a.memory, a.quiet);
@@ -77,7 +70,6 @@ export async function train(a: TrainArgs): Promise<void> {
   mkdirSync(a.out, { recursive: true });
   const metricsFile = join(a.out, 'metrics.jsonl');
   if (!resume) writeFileSync(metricsFile, '');
-  const log = (o: object) => appendFileSync(metricsFile, JSON.stringify(o) + '\n');
   const meta = {
     rank: cfg.rank,
     alpha: cfg.alpha,
@@ -86,36 +78,57 @@ export async function train(a: TrainArgs): Promise<void> {
     dropout: cfg.dropout,
     baseModel: a.model,
   };
-  const evalEvery = cfg.evalEvery || trainer.totalSteps;
   if (!a.quiet) {
     process.stderr.write(
       `training ${train.length} rows${val.length ? ` (+${val.length} validation)` : ''} for ${trainer.totalSteps} steps on ${runtime.info.backend}` +
         `${runtime.info.description ? ` (${runtime.info.description})` : ''}\n`,
     );
   }
-  while (trainer.step < trainer.totalSteps) {
-    const m = await trainer.trainStep();
-    if (!Number.isFinite(m.loss))
-      throw new UserError(`the loss became ${m.loss} at step ${m.step}; try a lower --lr`);
-    const line: Record<string, number> = { ...m, mem_mb: peakMiB(runtime) };
-    if (val.length && (m.step % evalEvery === 0 || m.step === trainer.totalSteps))
-      line.val_loss = (await trainer.evaluate(val)).loss;
-    log(line);
-    if (!a.quiet) {
-      const tps = (m.tokens / m.ms) * 1000;
-      process.stderr.write(
-        `step ${m.step}/${trainer.totalSteps}  loss ${m.loss.toFixed(4)}${line.val_loss !== undefined ? `  val ${line.val_loss.toFixed(4)}` : ''}` +
-          `  lr ${m.lr.toExponential(2)}  grad_norm ${m.grad_norm.toFixed(3)}  ${tps.toFixed(0)} tok/s\n`,
-      );
+  // Ctrl-C (or a TERM) stops after the current step, with a checkpoint and the adapter of that step
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    const result = await runTrainingLoop(trainer, {
+      config: cfg,
+      val,
+      fingerprint,
+      resume,
+      hooks: {
+        shouldStop: () => stop,
+        onStep: (m, valLoss) => {
+          const line: Record<string, number> = { ...m, mem_mb: peakMiB(runtime) };
+          if (valLoss !== undefined) line.val_loss = valLoss;
+          appendFileSync(metricsFile, JSON.stringify(line) + '\n');
+          if (!a.quiet) process.stderr.write(progressLine(m, trainer.totalSteps, valLoss));
+        },
+        onCheckpoint: async (ck) => {
+          // the adapter beside its checkpoint, so the folder always holds one consistent state
+          writeCheckpoint(a.out, cfg, ck);
+          writeFilesAtomic(a.out, writeAdapter(model.config, { meta, weights: ck.lora }));
+        },
+      },
+    });
+    if (result.status === 'paused')
+      throw new UserError(`${result.message} Its checkpoint is in ${a.out} (resume with --init-adapter).`);
+    if (result.status === 'stopped') {
+      process.stderr.write(`stopped at step ${result.step}: its checkpoint and adapter are in ${a.out}\n`);
+      process.exitCode = 130;
     }
-    if (cfg.checkpointEvery > 0 && m.step % cfg.checkpointEvery === 0) {
-      writeCheckpoint(a.out, cfg, await trainer.checkpoint());
-      writeFilesAtomic(a.out, writeAdapter(model.config, { meta, weights: await trainer.adapter() }));
-    }
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    await trainer.dispose();
+    await device.dispose();
+    await runtime.release();
   }
-  writeFilesAtomic(a.out, writeAdapter(model.config, { meta, weights: await trainer.adapter() }));
-  writeCheckpoint(a.out, cfg, await trainer.checkpoint());
-  await trainer.dispose();
-  await device.dispose();
-  await runtime.release();
+}
+
+function progressLine(m: StepMetrics, total: number, valLoss: number | undefined): string {
+  const tps = (m.tokens / m.ms) * 1000;
+  return (
+    `step ${m.step}/${total}  loss ${m.loss.toFixed(4)}${valLoss !== undefined ? `  val ${valLoss.toFixed(4)}` : ''}` +
+    `  lr ${m.lr.toExponential(2)}  grad_norm ${m.grad_norm.toFixed(3)}  ${tps.toFixed(0)} tok/s\n`
+  );
 }

@@ -47,8 +47,10 @@ export interface TrainConfig {
   trainOnPrompt: boolean;
   /** Pack several short rows into one sequence (positions restart, attention stays within each row). */
   packing: boolean;
-  /** Save a checkpoint every N optimizer steps (0 = only at the end). */
+  /** Save a checkpoint every N optimizer steps (0 = off; one is always saved at pause, stop and the end). */
   checkpointEvery: number;
+  /** Save a checkpoint once this many seconds have passed since the last one (0 = off). */
+  checkpointSeconds: number;
   /** Evaluate validation loss every N optimizer steps (0 = only at the end). */
   evalEvery: number;
   /** NEFTune: uniform noise of scale alpha/√(length·hidden) on the input embeddings while training (0 = off). */
@@ -83,6 +85,7 @@ export const defaultTrainConfig: TrainConfig = {
   trainOnPrompt: false,
   packing: false,
   checkpointEvery: 0,
+  checkpointSeconds: 60,
   evalEvery: 0,
   neftuneAlpha: 0,
   memoryBudget: 0,
@@ -115,6 +118,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
     'steps',
     'epochs',
     'checkpointEvery',
+    'checkpointSeconds',
     'evalEvery',
     'neftuneAlpha',
     'memoryBudget',

@@ -15,6 +15,7 @@ import {
 } from './layerwise';
 import {
   batchFeeds,
+  finiteStep,
   noiseFeeds,
   optimizerFeeds,
   readScalar,
@@ -200,6 +201,10 @@ export class LayerwisePlan implements StepPlan {
     }
     const out = await session.run(feeds);
     const gradNorm = await readScalar(rt, out.grad_norm);
+    if (!finiteStep(loss, gradNorm)) {
+      this.free([...Object.values(out), ...grads]); // not applied: the kept state stays as it was
+      return { loss, gradNorm };
+    }
     for (const n of STATE) {
       const old = this.state.get(n)!;
       this.state.set(

@@ -33,10 +33,17 @@ export interface PlanSettings {
 
 export type StateName = 'params' | 'm' | 'v';
 
+/** A step whose loss or gradient norm is NaN or ±Inf must not be applied: its new state is thrown away. */
+export const finiteStep = (loss: number, gradNorm: number) =>
+  Number.isFinite(loss) && Number.isFinite(gradNorm);
+
 /** A way of running training steps; owns the LoRA parameters and AdamW moments on the device. */
 export interface StepPlan {
   readonly kind: PlanKind;
-  /** One optimizer step over micro-batches whose label weights are `scale`; dropout seed per micro-batch. */
+  /**
+   * One optimizer step over micro-batches whose label weights are `scale`; dropout seed per micro-batch. The
+   * new state replaces the kept one only when the loss and gradient norm are finite (`finiteStep`).
+   */
   step(
     mbs: MicroBatch[],
     scale: number,
@@ -223,6 +230,10 @@ export class WholePlan implements StepPlan {
   async step(mbs: MicroBatch[], scale: number, seeds: number[], opt: OptimizerScalars) {
     const { loss, out } = await this.run(mbs, scale, seeds, 'train', opt);
     const gradNorm = await readScalar(this.s.rt, out.grad_norm);
+    if (!finiteStep(loss, gradNorm)) {
+      for (const v of Object.values(out)) this.s.rt.dispose(v);
+      return { loss, gradNorm };
+    }
     this.replace('params', out['new.params']);
     this.replace('m', out['new.m']);
     this.replace('v', out['new.v']);

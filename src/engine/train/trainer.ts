@@ -19,7 +19,14 @@ import { loraScale, lrAt, resolveTargets, type TargetModule, type TrainConfig } 
 import { ceChunkRows } from './estimate';
 import { Rng } from './rng';
 import { LayerwisePlan } from './layerwise-plan';
-import { WholePlan, type PlanKind, type PlanSettings, type StateName, type StepPlan } from './plan';
+import {
+  finiteStep,
+  WholePlan,
+  type PlanKind,
+  type PlanSettings,
+  type StateName,
+  type StepPlan,
+} from './plan';
 
 export interface StepMetrics {
   step: number;
@@ -32,6 +39,8 @@ export interface StepMetrics {
 
 export interface Checkpoint {
   step: number;
+  /** Fingerprint of the training examples (data-split.ts `datasetFingerprint`); a resume refuses other data. */
+  data?: string;
   epoch: number;
   cursor: number;
   order: number[];
@@ -59,6 +68,26 @@ export interface TrainerInit {
   storage?: WeightStorage;
   /** Told when the trainer changes how it runs (e.g. out of memory: whole-model → layer-wise). */
   onNote?: (message: string) => void;
+}
+
+/**
+ * A step whose loss or gradient norm was NaN or ±Inf: its update was not applied and the trainer is back at
+ * the state before it (weights, moments, step, data cursor, RNG), so a checkpoint now holds the last good state.
+ */
+export class NonFiniteStepError extends UserError {
+  override name = 'NonFiniteStepError';
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly gradNorm: number,
+    readonly lr: number,
+  ) {
+    const what = Number.isFinite(loss) ? `the gradient norm was ${gradNorm}` : `the loss was ${loss}`;
+    super(
+      `step ${step}: ${what}, so its update was not applied; the run is paused at step ${step - 1}, ` +
+        `its last good state. Try a lower learning rate (this run's is ${lr}).`,
+    );
+  }
 }
 
 /** Errors a runtime raises when an allocation fails (onnxruntime CPU, WASM heap, WebGPU buffers). */
@@ -166,6 +195,7 @@ export class Trainer {
   async trainStep(): Promise<StepMetrics> {
     const t0 = performance.now();
     const c = this.init.config;
+    const before = { epoch: this.epoch, cursor: this.cursor, order: this.order, rng: this.rng.state };
     const mbs = this.nextMicroBatches();
     const tokens = mbs.reduce((a, mb) => a + mb.tokens, 0);
     const lr = lrAt(c, this.step, this.totalSteps);
@@ -188,6 +218,14 @@ export class Trainer {
       r = await this.plan.step(mbs, scale, seeds, opt);
     }
     const { loss, gradNorm } = r;
+    if (!finiteStep(loss, gradNorm)) {
+      // the plan kept its state; the data cursor and RNG go back too, so a checkpoint is the last good state
+      this.epoch = before.epoch;
+      this.cursor = before.cursor;
+      this.order = before.order;
+      this.rng = new Rng(before.rng);
+      throw new NonFiniteStepError(this.step + 1, loss, gradNorm, lr);
+    }
     this.step++;
     return { step: this.step, loss, lr, grad_norm: gradNorm, tokens, ms: performance.now() - t0 };
   }

@@ -24,7 +24,9 @@ export const trainConfigHelp = {
   valSplit: 'Fraction of rows held out for validation loss (0 = none).',
   trainOnPrompt: "Also train on prompt tokens (by default only the assistant's answer is trained).",
   packing: 'Pack several short rows into one sequence (positions restart, attention stays within each row).',
-  checkpointEvery: 'Save a checkpoint every N optimizer steps (0 = only at the end).',
+  checkpointEvery:
+    'Save a checkpoint every N optimizer steps (0 = off; one is always saved at pause, stop and the end).',
+  checkpointSeconds: 'Save a checkpoint once this many seconds have passed since the last one (0 = off).',
   evalEvery: 'Evaluate validation loss every N optimizer steps (0 = only at the end).',
   neftuneAlpha:
     'NEFTune: uniform noise of scale alpha/√(length·hidden) on the input embeddings while training (0 = off).',
@@ -89,7 +91,8 @@ export const trainFormGroups: { title: string; fields: FieldSpec[] }[] = [
       { key: 'seed', label: 'Seed', control: { kind: 'int', min: 0 } },
       { key: 'valSplit', label: 'Validation split', control: { kind: 'fromData' } },
       { key: 'evalEvery', label: 'Evaluate every', control: { kind: 'int', min: 0 } },
-      { key: 'checkpointEvery', label: 'Checkpoint every', control: { kind: 'int', min: 0 } },
+      { key: 'checkpointEvery', label: 'Checkpoint every (steps)', control: { kind: 'int', min: 0 } },
+      { key: 'checkpointSeconds', label: 'Seconds between checkpoints', control: { kind: 'int', min: 0 } },
     ],
   },
   {
