@@ -4,7 +4,8 @@
 // Usage: npm run bench -- [--shape smollm2-135m|qwen2.5-0.5b] [--layers N] [--batch 2] [--seq 128] [--steps 3]
 //        [--rank 8 --targets q_proj,v_proj|all-linear] [--new-tokens 32] [--prompt 16] [--decode-batch 1,2]
 //        [--sample] [--backend cpu|wasm|webgpu] [--storage auto|float32|float16] [--threads N] [--peak-tflops X]
-//        [--plan whole|layerwise] [--graph-capture] [--no-train] [--no-torch]
+//        [--plan whole|layerwise] [--graph-capture] [--no-fused] [--compare-fused] [--no-train] [--no-torch]
+//        [--profile]  (instead of the timings: per-op GPU time and dispatches of one step / one token, tools/profile.ts)
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { resolveTrainConfig } from '../src/engine/train/config';
 import { Trainer } from '../src/engine/train/trainer';
 import { dispatches, gpuMemory, resetPeak } from '../src/engine/runtime/gpu-counters';
 import { mulberry32, QWEN25_05B_CONFIG, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
+import { profileSessions, type PhaseProfile } from './profile';
 
 const SHAPES: Record<string, { name: string; config: Record<string, unknown> }> = {
   'smollm2-135m': { name: 'SmolLM2-135M', config: SMOLLM2_135M_CONFIG },
@@ -40,6 +42,9 @@ const { values: opt } = parseArgs({
     storage: { type: 'string', default: 'auto' },
     plan: { type: 'string' },
     'graph-capture': { type: 'boolean', default: false },
+    'no-fused': { type: 'boolean', default: false },
+    'compare-fused': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     batch: { type: 'string', default: '2' },
     seq: { type: 'string', default: '128' },
     steps: { type: 'string', default: '3' },
@@ -116,8 +121,10 @@ interface Decode {
   ms_per_token: number;
   dispatches_per_token?: number;
   gpu_peak_mb?: number;
-  /** graph capture: the same tokens as the uncaptured decode */
+  /** graph capture / unfused graphs: the same tokens as the first batch-1 greedy decode */
   same_tokens?: boolean;
+  /** inference graphs from fused onnxruntime ops (model/fused.ts) */
+  fused?: boolean;
 }
 
 interface Ours {
@@ -185,12 +192,14 @@ async function benchOurs(): Promise<Ours> {
   const mem0 = gpuMemory().live / MB;
   if (gpu()) partial('device', { info: runtime.info, storage, upload_ms, gpu_live_mb_after_upload: mem0 });
 
+  if (opt.profile) return benchProfile(runtime, model, device, rand);
   const train = opt['no-train'] ? {} : await benchTrain(runtime, model, device, rand);
   if (!opt['no-train']) partial('train', train);
 
   // Decode: greedy at each --decode-batch (one warm-up generation per shape builds its sessions), then
   // batch 1 sampled at the chat defaults when --sample is given.
-  const gen = new Generator(device);
+  const fused = !opt['no-fused'];
+  const gen = new Generator(device, { fused });
   const prompts = Array.from({ length: Math.max(...args.decodeBatches) }, () =>
     Array.from({ length: args.prompt }, () => Math.floor(rand() * V)),
   );
@@ -203,17 +212,28 @@ async function benchOurs(): Promise<Ours> {
     const g0 = now();
     await gen.generate(rows, { maxNewTokens: args.newTokens, stopIds: [], sampling });
     if (!decode.length) first_generation_ms = now() - g0;
-    decode.push(await timeDecode(gen, rows, label, sampling));
+    decode.push({ ...(await timeDecode(gen, rows, label, sampling)), fused });
     partial('decode', decode[decode.length - 1]);
+  }
+  if (opt['compare-fused']) {
+    // batch 1 greedy with the other graphs (fused ops or the training model's): dispatches side by side
+    const other = new Generator(device, { fused: !fused });
+    const rows = prompts.slice(0, 1);
+    const want = (await gen.generate(rows, { maxNewTokens: args.newTokens, stopIds: [] })).ids[0];
+    const got = (await other.generate(rows, { maxNewTokens: args.newTokens, stopIds: [] })).ids[0];
+    const d = await timeDecode(other, rows, `greedy, ${fused ? 'unfused' : 'fused'}`, {});
+    decode.push({ ...d, fused: !fused, same_tokens: got.join() === want.join() });
+    partial('decode', decode[decode.length - 1]);
+    await other.dispose();
   }
   if (opt['graph-capture'] && gpu()) {
     // batch 1 greedy again with the decode graph captured: its speed, and whether the tokens are the same
-    const captured = new Generator(device, { graphCapture: true });
+    const captured = new Generator(device, { graphCapture: true, fused });
     const rows = prompts.slice(0, 1);
     const want = (await gen.generate(rows, { maxNewTokens: args.newTokens, stopIds: [] })).ids[0];
     const got = (await captured.generate(rows, { maxNewTokens: args.newTokens, stopIds: [] })).ids[0];
     const d = await timeDecode(captured, rows, 'greedy, graph capture', {});
-    decode.push({ ...d, same_tokens: got.join() === want.join() });
+    decode.push({ ...d, fused, same_tokens: got.join() === want.join() });
     partial('decode', decode[decode.length - 1]);
     await captured.dispose();
   }
@@ -223,7 +243,7 @@ async function benchOurs(): Promise<Ours> {
   await runtime.release();
 
   const b1 = decode.find((d) => d.batch === 1 && d.sampling === 'greedy') ?? decode[0];
-  const sampled = decode.find((d) => d.sampling !== 'greedy');
+  const sampled = decode.find((d) => d.sampling.startsWith('temperature'));
   return {
     ...train,
     prefill_ms: b1.prefill_ms,
@@ -239,6 +259,88 @@ async function benchOurs(): Promise<Ours> {
   };
 }
 
+/** Training rows: `batch` full rows of `seq` random tokens per step, all trained. */
+function trainRows(V: number, rand: () => number, steps: number): Example[] {
+  return Array.from({ length: args.batch * steps }, () => {
+    const ids = Array.from({ length: args.seq }, () => Math.floor(rand() * V));
+    return { input_ids: ids, labels: ids };
+  });
+}
+
+const trainConfig = (steps: number) =>
+  resolveTrainConfig({
+    ...LORA,
+    dropout: 0,
+    batchSize: args.batch,
+    maxLen: args.seq,
+    steps,
+    shuffle: false,
+  });
+
+/**
+ * --profile: onnxruntime's profile of the second training step and of the second decoded token (batch 1,
+ * greedy; with --compare-fused also through the other inference graphs), printed as `BENCH_PROFILE {json}`.
+ */
+async function benchProfile(
+  runtime: Awaited<ReturnType<typeof createNodeRuntime>>,
+  model: BaseModel,
+  device: DeviceModel,
+  rand: () => number,
+): Promise<never> {
+  const V = model.config.vocab_size;
+  const prof = profileSessions(runtime);
+  const out: PhaseProfile[] = [];
+  if (!opt['no-train']) {
+    const plan = opt.plan as 'whole' | 'layerwise' | undefined;
+    const config = trainConfig(2);
+    const trainer = await Trainer.create({
+      runtime,
+      model,
+      device,
+      config,
+      train: trainRows(V, rand, 2),
+      plan,
+    });
+    await trainer.trainStep();
+    prof.setPhase('train_step');
+    await trainer.trainStep();
+    prof.setPhase('');
+    out.push(...(await prof.report()));
+    await trainer.dispose();
+  }
+  const prompt = [Array.from({ length: args.prompt }, () => Math.floor(rand() * V))];
+  const variants = opt['compare-fused'] ? [!opt['no-fused'], !!opt['no-fused']] : [!opt['no-fused']];
+  for (const fused of variants) {
+    const p = profileSessions(runtime);
+    const gen = new Generator(device, { fused });
+    let n = 0;
+    // tokens: the prefill run gives the first, decode runs the next; the second decode run is measured
+    await gen.generate(prompt, {
+      maxNewTokens: 3,
+      stopIds: [],
+      onToken: () => p.setPhase(++n === 2 ? `decode_token${fused ? '' : '_unfused'}` : ''),
+    });
+    out.push(...(await p.report()));
+    await gen.dispose();
+  }
+  for (const r of out) {
+    console.log(
+      `BENCH_PROFILE ${JSON.stringify({ model: `${shape.name}-shape`, backend: args.backend, ...r })}`,
+    );
+    console.log(
+      `${r.phase}: ${fmt(r.dispatches)} dispatches, ${fmt(r.kernels)} timed kernels, GPU ${fmt(r.gpu_ms)} ms` +
+        `${r.gpu_timestamps ? '' : ' (no GPU timestamps on this device)'}, host ${fmt(r.host_ms)} ms; by op: ` +
+        r.by_op
+          .slice(0, 10)
+          .map((o) => `${o.op} ${fmt(o.kernels)}× ${fmt(r.gpu_timestamps ? o.gpu_ms : o.host_ms)} ms`)
+          .join(', '),
+    );
+  }
+  await device.dispose();
+  await runtime.release();
+  process.exit(0);
+}
+
 async function benchTrain(
   runtime: Awaited<ReturnType<typeof createNodeRuntime>>,
   model: BaseModel,
@@ -247,18 +349,8 @@ async function benchTrain(
 ): Promise<Partial<Ours>> {
   const V = model.config.vocab_size;
   // Full rows of `seq` random tokens, all trained; one row set per step, no dropout (torch has none).
-  const rows: Example[] = Array.from({ length: args.batch * (args.steps + 1) }, () => {
-    const ids = Array.from({ length: args.seq }, () => Math.floor(rand() * V));
-    return { input_ids: ids, labels: ids };
-  });
-  const config = resolveTrainConfig({
-    ...LORA,
-    dropout: 0,
-    batchSize: args.batch,
-    maxLen: args.seq,
-    steps: args.steps + 1,
-    shuffle: false,
-  });
+  const rows = trainRows(V, rand, args.steps + 1);
+  const config = trainConfig(args.steps + 1);
   const plan = opt.plan as 'whole' | 'layerwise' | undefined; // the Trainer's default when not given
   const trainer = await Trainer.create({ runtime, model, device, config, train: rows, plan });
   resetPeak();
@@ -386,7 +478,8 @@ async function main() {
     console.log(
       `decode batch ${d.batch}, ${d.sampling}: ${fmt(d.tokens_per_s)} tokens/s, ${fmt(d.ms_per_token)} ms/step` +
         (d.dispatches_per_token !== undefined ? `, ${fmt(d.dispatches_per_token)} dispatches/step` : '') +
-        (d.gpu_peak_mb !== undefined ? `, GPU peak ${fmt(d.gpu_peak_mb)} MB` : ''),
+        (d.gpu_peak_mb !== undefined ? `, GPU peak ${fmt(d.gpu_peak_mb)} MB` : '') +
+        (d.same_tokens !== undefined ? `, same tokens: ${d.same_tokens}` : ''),
     );
   if (ours.sample_over_greedy)
     console.log(`sampled / greedy time per token: ${ours.sample_over_greedy.toFixed(3)}`);
