@@ -8,6 +8,7 @@ after every stage, so a run cut off still returns what it measured:
             with graph capture), GPU memory and dispatches
   torch_*   PyTorch eager fp32 and bf16 on the same shapes (CUDA when available, else the CPU)
   recipe    the exported cluster recipe's train_hf.py trains a few steps; its adapter back in our engine
+  profile_* bench --profile: per-op GPU time and dispatches of one training step and one decoded token
 --quick uses tiny shapes (software WebGPU, CPU torch) to test the bundle itself.
 """
 
@@ -207,7 +208,7 @@ def bench_args(run, shape):
 
 def ours(run, shape, timeout):
     cmd = [NODE, str(HERE / "app" / "bench.mjs"), "--backend", "webgpu", "--no-torch", "--graph-capture",
-           *bench_args(run, shape)]
+           "--compare-fused", *bench_args(run, shape)]
     if run.res.get("fp32_peak_tflops"):
         cmd += ["--peak-tflops", str(run.res["fp32_peak_tflops"])]
     rc, so, se = sh(cmd, timeout)
@@ -226,6 +227,19 @@ def ours(run, shape, timeout):
             elif what != "device":
                 got.update(p)
         res["result"] = got
+    return res
+
+
+def profile_stage(run, shape, timeout):
+    """bench --profile: GPU time and dispatches by op type and the top kernels of one training step and one
+    decoded token (fused and unfused inference graphs), from onnxruntime's timestamp-query profiling."""
+    cmd = [NODE, str(HERE / "app" / "bench.mjs"), "--backend", "webgpu", "--no-torch", "--profile", "--compare-fused",
+           *bench_args(run, shape)]
+    rc, so, se = sh(cmd, timeout)
+    phases = [json.loads(l[len("BENCH_PROFILE "):]) for l in so.splitlines() if l.startswith("BENCH_PROFILE ")]
+    res = {"rc": rc, "command": " ".join(cmd[1:]), "phases": {p.pop("phase"): p for p in phases}}
+    if rc != 0 or not phases:
+        res["stdout_tail"], res["stderr_tail"] = "\n".join(l for l in so.splitlines() if not l.startswith("{"))[-1500:], se[-3000:]
     return res
 
 
@@ -303,6 +317,8 @@ def summary(run):
             "ours_dispatches_per_decoded_token": (dec.get(1) or {}).get("dispatches_per_token"),
             "ours_decode_b1_graph_capture_tokens_per_s": cap.get("tokens_per_s"),
             "graph_capture_same_tokens": cap.get("same_tokens"),
+            "ours_unfused_dispatches_per_decoded_token": next(
+                (d.get("dispatches_per_token") for d in o.get("decode", []) if "unfused" in d.get("sampling", "")), None),
             "torch_fp32_train_tokens_per_s": f32.get("train_tokens_per_s"),
             "torch_bf16_train_tokens_per_s": b16.get("train_tokens_per_s"),
             "torch_fp32_decode_b1_tokens_per_s": f32.get("decode_tokens_per_s"),
@@ -334,6 +350,8 @@ def main():
         for dtype in ("float32", "bfloat16"):
             stages.append((f"torch_{shape}_{dtype}", caps[shape][1], lambda t, s=shape, d=dtype: torch_stage(run, s, d, t)))
     stages.append(("recipe", 60, lambda t: recipe(run, t)))
+    for shape in SHAPES:  # last: a cut-off run still has the timings
+        stages.append((f"profile_{shape}", 90, lambda t, s=shape: profile_stage(run, s, t)))
     if a.quick:
         stages = [(n, c * 4, f) for n, c, f in stages]
     if a.only:
