@@ -1,15 +1,15 @@
-// Training runs in the worker: rows → examples (as the CLI builds them), a seeded validation split, the
-// engine's Trainer step by step with pause/resume/stop between steps, metrics and checkpoints stored in
-// IndexedDB as they come (checkpoints atomically), and the finished adapter saved to the library.
+// Training runs in the worker: rows → examples (as the CLI builds them), the engine's training loop (the
+// CLI's: validation split, checkpoints by steps and by time, pause/stop, NaN/Inf steps refused), metrics and
+// checkpoints stored in IndexedDB as they come (checkpoints atomically), the adapter saved to the library.
 import { issuesError } from '../src/data/formats';
 import { UserError } from '../src/engine/errors';
 import { readAdapter, writeAdapter, type AdapterMeta } from '../src/engine/io/peft';
 import { memorySource } from '../src/engine/io/source';
 import type { LoraWeights } from '../src/engine/model/lora';
 import { encodeDataset } from '../src/engine/text/encode';
-import type { Example } from '../src/engine/train/batches';
 import { resolveTargets, resolveTrainConfig, type TrainConfig } from '../src/engine/train/config';
-import { Rng } from '../src/engine/train/rng';
+import { checkResumeData, datasetFingerprint, splitValidation } from '../src/engine/train/data-split';
+import { runTrainingLoop, type LoopHooks } from '../src/engine/train/loop';
 import { planStudioRun } from '../src/engine/train/planner';
 import { Trainer, type Checkpoint, type StepMetrics } from '../src/engine/train/trainer';
 import * as store from '../src/storage';
@@ -57,6 +57,8 @@ export interface TrainResult {
   adapterId?: string;
 }
 
+type Examples = ReturnType<typeof examplesFor>;
+
 function examplesFor(req: TrainRequest, cfg: TrainConfig) {
   const m = getModel();
   const { rows, issues } = toRows(req.rows, req.datasetName, m.model.config.vocab_size);
@@ -67,19 +69,78 @@ function examplesFor(req: TrainRequest, cfg: TrainConfig) {
   if (hard.length) throw issuesError(hard);
   if (enc.examples.length === 0)
     throw new UserError('no row has anything to train on (every label is masked)');
-  let train: Example[] = enc.examples;
-  let val: Example[] = [];
-  if (cfg.valSplit > 0) {
-    // The same seeded split as the CLI's, so a run here and there see the same rows.
-    const order = new Rng(cfg.seed ^ 0x5eed).shuffle([...train.keys()]);
-    const nVal = Math.max(1, Math.round(train.length * cfg.valSplit));
-    if (nVal >= train.length)
-      throw new UserError(`a validation split of ${cfg.valSplit} leaves no training rows`);
-    const held = new Set(order.slice(0, nVal));
-    val = train.filter((_, i) => held.has(i));
-    train = train.filter((_, i) => !held.has(i));
+  return {
+    ...splitValidation(enc.examples, cfg.valSplit, cfg.seed),
+    fingerprint: datasetFingerprint(enc.examples),
+    truncated: enc.stats.truncated,
+    skipped: enc.stats.droppedEmpty,
+  };
+}
+
+/** A run about to train: its record (locked by this tab), config, and where it starts from. */
+interface OpenRun {
+  run: store.RunRecord;
+  cfg: TrainConfig;
+  resume?: Checkpoint;
+  init?: LoraWeights;
+  /** Known before the run was touched when resuming (the data is checked first). */
+  examples?: Examples;
+  release: () => void;
+}
+
+/**
+ * Reopens a run at its last checkpoint. The data is checked before anything changes: a run whose dataset
+ * changed stays as it was (resumable once the original rows are back).
+ */
+async function reopenRun(d: store.DB, req: TrainRequest, runId: string): Promise<OpenRun> {
+  const prev = await store.getRun(d, runId);
+  if (!prev) throw new UserError('that run no longer exists');
+  const cfg = resolveTrainConfig(prev.config as Partial<TrainConfig>);
+  const ckpt = await store.latestCheckpoint(d, prev.id);
+  const resume = ckpt?.data as Checkpoint | undefined;
+  if (!ckpt || !resume) throw new UserError(`run "${prev.name}" has no checkpoint to resume from`);
+  const examples = examplesFor(req, cfg);
+  checkResumeData(resume, examples.fingerprint);
+  if (!resume.data && (prev.config as { rows?: number }).rows !== req.rows.length)
+    throw new UserError('the dataset changed since this run was paused; start a new run instead');
+  const release = await holdRunLock(prev.id, prev.name);
+  try {
+    await store.rewindRun(d, prev.id, ckpt.step);
+    const run = await store.updateRun(d, prev.id, { status: 'running', error: undefined });
+    return { run, cfg, resume, examples, release };
+  } catch (e) {
+    release();
+    throw e;
   }
-  return { train, val, truncated: enc.stats.truncated, skipped: enc.stats.droppedEmpty };
+}
+
+/** A new run's record (and lock); a library adapter to start from sets its rank, alpha and targets. */
+async function createRun(d: store.DB, req: TrainRequest): Promise<OpenRun> {
+  const m = getModel();
+  let cfg = resolveTrainConfig(req.config);
+  let init: LoraWeights | undefined;
+  if (req.initAdapterId) {
+    const files = await store.getAdapterFiles(d, req.initAdapterId);
+    if (!files) throw new UserError('the chosen start adapter is no longer in the library');
+    const a = await readAdapter(memorySource(files, 'library adapter'), m.model.config);
+    init = a.weights;
+    cfg = resolveTrainConfig({
+      ...cfg,
+      rank: a.meta.rank,
+      alpha: a.meta.alpha,
+      targets: a.meta.targets,
+      rslora: a.meta.rslora,
+    });
+  }
+  const run = await store.createRun(d, {
+    name: req.name,
+    model: m.label,
+    datasetId: req.datasetId,
+    datasetName: req.datasetName,
+    config: { ...cfg, rows: req.rows.length } as unknown as Record<string, unknown>,
+    totalSteps: 0,
+  });
+  return { run, cfg, init, release: await holdRunLock(run.id, run.name) };
 }
 
 export async function runTraining(
@@ -88,184 +149,157 @@ export async function runTraining(
   job: Job,
 ): Promise<TrainResult> {
   const d = await db();
-  const m = getModel();
-  const runtime = await getRuntime();
-  let resume: Checkpoint | undefined;
-  let run: store.RunRecord;
-  let cfg: TrainConfig;
-  let initWeights: LoraWeights | undefined;
-  let release = () => {};
+  const open = req.resumeRunId ? await reopenRun(d, req, req.resumeRunId) : await createRun(d, req);
   try {
-    return await trainRun();
+    return await trainRun(d, req, open, emit, job);
   } finally {
-    release();
+    open.release();
   }
-  async function trainRun(): Promise<TrainResult> {
-    if (req.resumeRunId) {
-      const prev = await store.getRun(d, req.resumeRunId);
-      if (!prev) throw new UserError('that run no longer exists');
-      cfg = resolveTrainConfig(prev.config as Partial<TrainConfig>);
-      const ckpt = await store.latestCheckpoint(d, prev.id);
-      resume = ckpt?.data as Checkpoint | undefined;
-      if (!ckpt || !resume) throw new UserError(`run "${prev.name}" has no checkpoint to resume from`);
-      release = await holdRunLock(prev.id, prev.name);
-      await store.rewindRun(d, prev.id, ckpt.step);
-      run = await store.updateRun(d, prev.id, { status: 'running', error: undefined });
-    } else {
-      cfg = resolveTrainConfig(req.config);
-      if (req.initAdapterId) {
-        const files = await store.getAdapterFiles(d, req.initAdapterId);
-        if (!files) throw new UserError('the chosen start adapter is no longer in the library');
-        const a = await readAdapter(memorySource(files, 'library adapter'), m.model.config);
-        initWeights = a.weights;
-        cfg = resolveTrainConfig({
-          ...cfg,
-          rank: a.meta.rank,
-          alpha: a.meta.alpha,
-          targets: a.meta.targets,
-          rslora: a.meta.rslora,
-        });
-      }
-      run = await store.createRun(d, {
-        name: req.name,
-        model: m.label,
-        datasetId: req.datasetId,
-        datasetName: req.datasetName,
-        config: { ...cfg, rows: req.rows.length } as unknown as Record<string, unknown>,
-        totalSteps: 0,
-      });
-      release = await holdRunLock(run.id, run.name);
-    }
-    const runId = run.id;
-    emit({ type: 'created', runId });
-    const status = async (s: RunStatus, message?: string) => {
-      await store
-        .updateRun(d, runId, { status: s, ...(message ? { error: message } : {}) })
-        .catch(() => undefined);
-      emit({ type: 'status', runId, status: s, message });
-    };
+}
 
-    let trainer: Trainer | undefined;
-    try {
-      const ex = examplesFor(req, cfg);
-      if (resume && (run.config as { rows?: number }).rows !== req.rows.length) {
-        throw new UserError('the dataset changed since this run was paused; start a new run instead');
-      }
-      const device = await getDeviceModel();
-      // the same planner as the CLI and the Train tab: the fastest plan within the memory budget, or a refusal
-      const longest = Math.max(1, ...ex.train.map((e) => e.input_ids.length));
-      const plan = planStudioRun(m.model.config, cfg, runtime.info, device.storage, longest);
-      trainer = await Trainer.create({
-        runtime,
-        model: m.model,
-        device,
-        config: cfg,
-        train: ex.train,
-        init: initWeights,
-        resume,
-        plan: plan.plan,
-        ceChunk: plan.ceChunk,
-      });
-      const t = trainer;
-      await store.updateRun(d, runId, { totalSteps: t.totalSteps });
-      emit({
-        type: 'start',
-        runId,
-        totalSteps: t.totalSteps,
-        step: t.step,
-        trainRows: ex.train.length,
-        valRows: ex.val.length,
-        truncated: ex.truncated,
-        skipped: ex.skipped,
-      });
-      const meta: AdapterMeta = {
-        rank: cfg.rank,
-        alpha: cfg.alpha,
-        targets: resolveTargets(cfg.targets),
-        rslora: cfg.rslora,
-        dropout: cfg.dropout,
-        baseModel: m.label,
-      };
-      const checkpoint = async () => {
-        await store.saveCheckpoint(d, runId, t.step, await t.checkpoint());
-        emit({ type: 'checkpoint', runId, step: t.step });
-      };
-      const evaluate = async () => {
-        if (!ex.val.length) return undefined;
-        const { loss } = await t.evaluate(ex.val);
-        await store.appendMetrics(d, runId, [{ runId, step: t.step, kind: 'val', loss, time: Date.now() }]);
-        emit({ type: 'val', runId, step: t.step, loss });
-        return loss;
-      };
-      const evalEvery = cfg.evalEvery || t.totalSteps;
-      let lastVal: number | undefined;
-      let lastLoss: number | undefined;
-      while (t.step < t.totalSteps && !job.cancelled) {
-        if (job.isPaused) {
-          await checkpoint();
-          await status('paused');
-          await job.gate().catch(() => undefined);
-          if (job.cancelled) break;
-          await status('running');
-        }
-        const mt = await t.trainStep();
-        if (!Number.isFinite(mt.loss))
-          throw new UserError(`the loss became ${mt.loss} at step ${mt.step}; try a lower learning rate`);
-        lastLoss = mt.loss;
-        await store.appendMetrics(d, runId, [{ ...mt, runId, kind: 'train', time: Date.now() }]);
-        emit({ type: 'step', runId, metrics: mt });
-        if (ex.val.length && (mt.step % evalEvery === 0 || mt.step === t.totalSteps))
-          lastVal = await evaluate();
-        if (cfg.checkpointEvery > 0 && mt.step % cfg.checkpointEvery === 0) await checkpoint();
-      }
-      // Stopped early or finished: keep a checkpoint (resumable) and the adapter as trained so far.
-      if (t.step > 0) {
-        if (job.cancelled && ex.val.length) lastVal = await evaluate();
-        await checkpoint();
-        const files = writeAdapter(m.model.config, { meta, weights: await t.adapter() });
-        const adapter = await store.saveAdapter(
-          d,
-          {
-            name: `${req.name || run.name}${job.cancelled ? ` (stopped at ${t.step})` : ''}`,
-            baseModel: m.label,
-            rank: meta.rank,
-            alpha: meta.alpha,
-            targets: meta.targets,
-            datasetName: req.datasetName,
-            steps: t.step,
-            finalLoss: lastLoss,
-            finalValLoss: lastVal,
-            runId,
-            origin: 'trained',
-          },
-          files,
-        );
-        await store.updateRun(d, runId, { adapterId: adapter.id });
-        emit({ type: 'adapter', runId, adapterId: adapter.id });
-        const final: RunStatus = job.cancelled ? 'stopped' : 'done';
-        await status(final);
-        return { runId, status: final, adapterId: adapter.id };
-      }
+async function trainRun(
+  d: store.DB,
+  req: TrainRequest,
+  open: OpenRun,
+  emit: (e: TrainEvent) => void,
+  job: Job,
+): Promise<TrainResult> {
+  const m = getModel();
+  const { run, cfg } = open;
+  const runId = run.id;
+  emit({ type: 'created', runId });
+  const status = async (s: RunStatus, message?: string) => {
+    await store
+      .updateRun(d, runId, { status: s, ...(message ? { error: message } : {}) })
+      .catch(() => undefined);
+    emit({ type: 'status', runId, status: s, message });
+  };
+  let trainer: Trainer | undefined;
+  try {
+    const ex = open.examples ?? examplesFor(req, cfg);
+    const runtime = await getRuntime();
+    const device = await getDeviceModel();
+    // the same planner as the CLI and the Train tab: the fastest plan within the memory budget, or a refusal
+    const longest = Math.max(1, ...ex.train.map((e) => e.input_ids.length));
+    const plan = planStudioRun(m.model.config, cfg, runtime.info, device.storage, longest);
+    trainer = await Trainer.create({
+      runtime,
+      model: m.model,
+      device,
+      config: cfg,
+      train: ex.train,
+      init: open.init,
+      resume: open.resume,
+      plan: plan.plan,
+      ceChunk: plan.ceChunk,
+    });
+    const t = trainer;
+    await store.updateRun(d, runId, { totalSteps: t.totalSteps });
+    emit({
+      type: 'start',
+      runId,
+      totalSteps: t.totalSteps,
+      step: t.step,
+      trainRows: ex.train.length,
+      valRows: ex.val.length,
+      truncated: ex.truncated,
+      skipped: ex.skipped,
+    });
+    const result = await runTrainingLoop(t, {
+      config: cfg,
+      val: ex.val,
+      fingerprint: ex.fingerprint,
+      resume: open.resume,
+      hooks: storeHooks(d, runId, emit, job, status),
+    });
+    if (result.status === 'paused') {
+      // a NaN/Inf step: the last good state is checkpointed, the message names the step
+      await status('paused', result.message);
+      return { runId, status: 'paused' };
+    }
+    if (t.step === 0) {
       await status('stopped');
       return { runId, status: 'stopped' };
-    } catch (e) {
-      if (e instanceof StorageFullError) {
-        // the failed write left everything before it in place: the run keeps its last good checkpoint
-        const kept = (await store.getRun(d, runId).catch(() => undefined))?.checkpointStep;
-        const message = `${e.message} The run is paused${kept ? ` at its checkpoint of step ${kept}` : ''}: resume it from the run history once there is space.`;
-        await status('paused', message);
-        return { runId, status: 'paused' };
-      }
-      if (isDeviceLost(e)) {
-        // the GPU's copy of the run is gone, its stored checkpoints are not: resumable from the last one
-        const kept = (await store.getRun(d, runId).catch(() => undefined))?.checkpointStep;
-        await status('interrupted', deviceLostMessage(kept));
-        return { runId, status: 'interrupted' };
-      }
-      await status('failed', e instanceof Error ? e.message : String(e));
-      throw e;
-    } finally {
-      await trainer?.dispose().catch(() => undefined);
     }
+    // stopped early or finished: the adapter as trained so far goes to the library
+    const stopped = result.status === 'stopped';
+    const meta: AdapterMeta = {
+      rank: cfg.rank,
+      alpha: cfg.alpha,
+      targets: resolveTargets(cfg.targets),
+      rslora: cfg.rslora,
+      dropout: cfg.dropout,
+      baseModel: m.label,
+    };
+    const adapter = await store.saveAdapter(
+      d,
+      {
+        name: `${req.name || run.name}${stopped ? ` (stopped at ${t.step})` : ''}`,
+        baseModel: m.label,
+        rank: meta.rank,
+        alpha: meta.alpha,
+        targets: meta.targets,
+        datasetName: req.datasetName,
+        steps: t.step,
+        finalLoss: result.lastLoss,
+        finalValLoss: result.lastValLoss,
+        runId,
+        origin: 'trained',
+      },
+      writeAdapter(m.model.config, { meta, weights: await t.adapter() }),
+    );
+    await store.updateRun(d, runId, { adapterId: adapter.id });
+    emit({ type: 'adapter', runId, adapterId: adapter.id });
+    await status(result.status);
+    return { runId, status: result.status, adapterId: adapter.id };
+  } catch (e) {
+    if (e instanceof StorageFullError) {
+      // the failed write left everything before it in place: the run keeps its last good checkpoint
+      const kept = (await store.getRun(d, runId).catch(() => undefined))?.checkpointStep;
+      const message = `${e.message} The run is paused${kept ? ` at its checkpoint of step ${kept}` : ''}: resume it from the run history once there is space.`;
+      await status('paused', message);
+      return { runId, status: 'paused' };
+    }
+    if (isDeviceLost(e)) {
+      // the GPU's copy of the run is gone, its stored checkpoints are not: resumable from the last one
+      const kept = (await store.getRun(d, runId).catch(() => undefined))?.checkpointStep;
+      await status('interrupted', deviceLostMessage(kept));
+      return { runId, status: 'interrupted' };
+    }
+    await status('failed', e instanceof Error ? e.message : String(e));
+    throw e;
+  } finally {
+    await trainer?.dispose().catch(() => undefined);
   }
+}
+
+/** The loop's callbacks in the studio: metrics and checkpoints into IndexedDB, events to the page, the job's pause/stop. */
+function storeHooks(
+  d: store.DB,
+  runId: string,
+  emit: (e: TrainEvent) => void,
+  job: Job,
+  status: (s: RunStatus, message?: string) => Promise<void>,
+): LoopHooks {
+  return {
+    shouldStop: () => job.cancelled,
+    shouldPause: () => job.isPaused,
+    whilePaused: async () => {
+      await status('paused');
+      await job.gate().catch(() => undefined);
+    },
+    onContinue: () => status('running'),
+    onStep: async (metrics) => {
+      await store.appendMetrics(d, runId, [store.trainMetricRecord(runId, metrics)]);
+      emit({ type: 'step', runId, metrics });
+    },
+    onEval: async (step, loss) => {
+      await store.appendMetrics(d, runId, [{ runId, step, kind: 'val', loss, time: Date.now() }]);
+      emit({ type: 'val', runId, step, loss });
+    },
+    onCheckpoint: async (ck) => {
+      await store.saveCheckpoint(d, runId, ck.step, ck);
+      emit({ type: 'checkpoint', runId, step: ck.step });
+    },
+  };
 }

@@ -1,6 +1,7 @@
 // Training runs: config, status and metrics, plus checkpoints written atomically (the new record and the
 // run's pointer switch commit in one transaction; the old checkpoint is dropped only after that), so a
 // crash or a full disk never leaves a run without its last good checkpoint.
+import type { StepMetrics } from '../engine/train/trainer';
 import { newId, stamp, write, type CheckpointRecord, type DB, type MetricRecord, type RunRecord } from './db';
 
 export type NewRun = Omit<RunRecord, 'id' | 'startedAt' | 'updatedAt' | 'step' | 'status'> & {
@@ -60,6 +61,27 @@ export async function appendMetrics(db: DB, runId: string, metrics: MetricRecord
     await runs.put(run);
   });
 }
+
+/** The stored record of one optimizer step's metrics (the one mapping; `stepMetricsOf` reads it back). */
+export const trainMetricRecord = (runId: string, m: StepMetrics): MetricRecord => ({
+  ...m,
+  runId,
+  kind: 'train',
+  time: Date.now(),
+});
+
+/** The optimizer steps among stored metrics, as the trainer reported them. */
+export const stepMetricsOf = (records: MetricRecord[]): StepMetrics[] =>
+  records
+    .filter((m) => m.kind === 'train')
+    .map((m) => ({
+      step: m.step,
+      loss: m.loss,
+      lr: m.lr ?? 0,
+      grad_norm: m.grad_norm ?? 0,
+      tokens: m.tokens ?? 0,
+      ms: m.ms ?? 0,
+    }));
 
 export async function getMetrics(db: DB, runId: string): Promise<MetricRecord[]> {
   const all = await db.getAllFromIndex('metrics', 'runId', runId);

@@ -78,7 +78,11 @@ function onEvent(jobId: string, e: TrainEvent) {
   }
 }
 
-async function launch(live: Omit<LiveRun, 'jobId'>, req: Parameters<ReturnType<typeof engine>['train']>[0]) {
+async function launch(
+  live: Omit<LiveRun, 'jobId'>,
+  req: Parameters<ReturnType<typeof engine>['train']>[0],
+  refusedAs: LiveRun['status'] = 'failed',
+) {
   const jobId = newJobId('train');
   st().setRun({ ...live, jobId });
   const course = (async () => {
@@ -93,7 +97,9 @@ async function launch(live: Omit<LiveRun, 'jobId'>, req: Parameters<ReturnType<t
       patchJob(jobId, { status: res.status, ended: true });
     } catch (e) {
       if (isEngineLost(e)) return; // engineLost() has marked the run interrupted
-      patchJob(jobId, { status: 'failed', message: errorText(e), ended: true });
+      // a resume refused before it began (e.g. the dataset changed) leaves the run as it was: still resumable
+      const refused = isUserFacing(e) && st().run?.status === 'starting';
+      patchJob(jobId, { status: refused ? refusedAs : 'failed', message: errorText(e), ended: true });
       report(e, isUserFacing(e) ? 'training stopped' : 'training failed');
     } finally {
       await Promise.all([refreshRuns(), refreshStorage()]);
@@ -155,18 +161,6 @@ export function startTraining(opts: { name: string; initAdapterId?: string }) {
   });
 }
 
-const toSteps = (metrics: storage.MetricRecord[]) =>
-  metrics
-    .filter((m) => m.kind === 'train')
-    .map((m) => ({
-      step: m.step,
-      loss: m.loss,
-      lr: m.lr ?? 0,
-      grad_norm: m.grad_norm ?? 0,
-      tokens: m.tokens ?? 0,
-      ms: m.ms ?? 0,
-    }));
-
 /** Continues an interrupted, paused or stopped run from its last checkpoint, with its dataset. */
 export function resumeRun(run: RunRecord) {
   return exclusive(async () => {
@@ -182,16 +176,20 @@ export function resumeRun(run: RunRecord) {
     live.totalSteps = run.totalSteps;
     live.firstStep = kept;
     live.lastCheckpoint = run.checkpointStep ?? null;
-    live.metrics = toSteps(metrics);
+    live.metrics = storage.stepMetricsOf(metrics);
     live.val = metrics.filter((m) => m.kind === 'val').map((m) => ({ step: m.step, loss: m.loss }));
-    await launch(live, {
-      name: run.name,
-      datasetId: ds.id,
-      datasetName: ds.name,
-      rows: ds.rows,
-      config: run.config as Partial<TrainConfig>,
-      resumeRunId: run.id,
-    });
+    await launch(
+      live,
+      {
+        name: run.name,
+        datasetId: ds.id,
+        datasetName: ds.name,
+        rows: ds.rows,
+        config: run.config as Partial<TrainConfig>,
+        resumeRunId: run.id,
+      },
+      run.status,
+    );
   });
 }
 
@@ -241,7 +239,7 @@ export async function showRun(run: RunRecord) {
     adapterId: run.adapterId ?? null,
     lastCheckpoint: run.checkpointStep ?? null,
     message: run.error ?? null,
-    metrics: toSteps(metrics),
+    metrics: storage.stepMetricsOf(metrics),
     val: metrics.filter((m) => m.kind === 'val').map((m) => ({ step: m.step, loss: m.loss })),
   });
 }
