@@ -1,8 +1,10 @@
 // The editable rows of a dataset: instruction / input / output / system for alpaca-style rows, the turns of
 // multi-turn rows (messages, conversations) in ChatEditor; other formats (prompt/completion, text, token
 // ids) are shown read-only with their format. Each row is checked as the engine will read it
-// (normalizeRow), and its problem is shown beside it.
-import { useMemo, useState } from 'react';
+// (normalizeRow), and its problem is shown beside it. Virtualised: only the rows in view (and a few around
+// them) are in the DOM, so 20,000 rows scroll smoothly; aria-rowcount / aria-rowindex keep the table's size
+// and each row's place for assistive technology.
+import { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { normalizeRow } from '../../data/rows';
 import type { DataRow, DatasetRecord } from '../../storage/db';
 import type { RowCount } from '../../../workers/api';
@@ -12,7 +14,9 @@ import { TableHead } from '../common';
 import { ChatEditor, chatList } from './ChatEditor';
 
 const FIELDS = ['instruction', 'input', 'output', 'system'] as const;
-const PAGE = 50;
+/** Rows drawn beyond the visible ones on each side, and the first guess of a row's height (px). */
+const OVERSCAN = 10;
+const ROW_GUESS = 62;
 
 const isAlpaca = (r: DataRow) =>
   Object.keys(r).every((k) => (FIELDS as readonly string[]).includes(k)) &&
@@ -58,7 +62,12 @@ function Row(props: { ds: DatasetRecord; index: number; count?: RowCount; maxLen
   };
   const c = props.count;
   return (
-    <tr className={`${previewRow === index ? 'selected' : ''}${check.ok ? '' : ' bad'}`} onFocus={select}>
+    <tr
+      className={`${previewRow === index ? 'selected' : ''}${check.ok ? '' : ' bad'}`}
+      aria-rowindex={index + 2}
+      data-index={index}
+      onFocus={select}
+    >
       <th scope="row" className="num">
         <button className="link" aria-label={`Preview row ${n}`} onClick={select}>
           {n}
@@ -113,16 +122,61 @@ function Row(props: { ds: DatasetRecord; index: number; count?: RowCount; maxLen
   );
 }
 
+/** The window of rows to draw for a scroll position: rows are assumed as tall as the drawn ones on average. */
+function useWindow(count: number) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const [top, setTop] = useState(0);
+  const [view, setView] = useState(600);
+  const rowHeight = useRef(ROW_GUESS);
+  const atEnd = useRef(false);
+  const body = useRef<HTMLTableSectionElement>(null);
+  useLayoutEffect(() => {
+    // the average height of the rows drawn now refines the guess (rows hold textareas or conversations)
+    const rows = body.current?.querySelectorAll<HTMLElement>('tr[data-index]');
+    if (rows?.length) {
+      let h = 0;
+      rows.forEach((r) => (h += r.getBoundingClientRect().height));
+      if (h > 0) rowHeight.current = Math.max(24, h / rows.length);
+    }
+    const el = scroller.current;
+    if (!el) return;
+    setView(el.clientHeight || 600);
+    // at the end, stay at the end while the estimate of the rows above changes
+    if (atEnd.current) el.scrollTop = el.scrollHeight;
+  });
+  const h = rowHeight.current;
+  const start = Math.max(0, Math.min(count - 1, Math.floor(top / h) - OVERSCAN));
+  const end = Math.min(count, Math.ceil((top + view) / h) + OVERSCAN);
+  return {
+    scroller,
+    body,
+    start: Math.max(0, start),
+    end,
+    before: Math.max(0, start) * h,
+    after: Math.max(0, count - end) * h,
+    onScroll: () => {
+      const el = scroller.current;
+      if (!el) return;
+      atEnd.current = el.scrollTop > 0 && el.scrollTop + el.clientHeight >= el.scrollHeight - 2;
+      setTop(el.scrollTop);
+    },
+    toEnd: () =>
+      requestAnimationFrame(() => {
+        const el = scroller.current;
+        if (el) el.scrollTop = el.scrollHeight;
+      }),
+  };
+}
+
 export function DataTable(props: { ds: DatasetRecord }) {
   const { ds } = props;
   const counts = useStudio((s) => s.preview?.counts);
   const maxLen = useStudio((s) => s.trainForm.maxLen);
-  const [page, setPage] = useState(0);
-  const pages = Math.max(1, Math.ceil(ds.rows.length / PAGE));
-  const p = Math.min(page, pages - 1);
+  const n = ds.rows.length;
+  const w = useWindow(n);
   const add = () => {
     updateDataset(ds.id, { rows: [...ds.rows, { instruction: '', output: '' }] }, 0);
-    setPage(Math.floor(ds.rows.length / PAGE));
+    w.toEnd();
   };
   const addChat = () => {
     const messages = [
@@ -130,48 +184,37 @@ export function DataTable(props: { ds: DatasetRecord }) {
       { role: 'assistant', content: '' },
     ];
     updateDataset(ds.id, { rows: [...ds.rows, { messages }] }, 0);
-    setPage(Math.floor(ds.rows.length / PAGE));
+    w.toEnd();
   };
-  const start = p * PAGE;
-  const idx = Array.from({ length: Math.min(PAGE, ds.rows.length - start) }, (_, i) => start + i);
+  const idx = Array.from({ length: Math.max(0, w.end - w.start) }, (_, i) => w.start + i);
   return (
     <div className="table-wrap">
-      <table className="data-table" aria-label={`Rows of ${ds.name}`}>
-        <TableHead columns={['#', 'Instruction', 'Input', 'Output', 'System', '#Tokens']} actions />
-        <tbody>
-          {idx.map((i) => (
-            <Row key={i} ds={ds} index={i} count={counts?.[i]} maxLen={maxLen} />
-          ))}
-        </tbody>
-      </table>
-      {ds.rows.length === 0 && (
-        <div className="empty">No rows yet. Add one, or import a JSON, JSONL or CSV file.</div>
-      )}
+      <div
+        className="table-scroll"
+        ref={w.scroller}
+        onScroll={w.onScroll}
+        tabIndex={-1}
+        data-testid="rows-scroller"
+      >
+        <table className="data-table" aria-label={`Rows of ${ds.name}`} aria-rowcount={n + 1}>
+          <TableHead columns={['#', 'Instruction', 'Input', 'Output', 'System', '#Tokens']} actions />
+          <tbody ref={w.body}>
+            {w.before > 0 && <tr aria-hidden="true" className="spacer" style={{ height: w.before }} />}
+            {idx.map((i) => (
+              <Row key={i} ds={ds} index={i} count={counts?.[i]} maxLen={maxLen} />
+            ))}
+            {w.after > 0 && <tr aria-hidden="true" className="spacer" style={{ height: w.after }} />}
+          </tbody>
+        </table>
+      </div>
+      {n === 0 && <div className="empty">No rows yet. Add one, or import a JSON, JSONL or CSV file.</div>}
       <div className="table-foot">
         <button onClick={add}>Add row</button>
         <button onClick={addChat}>Add conversation</button>
-        {pages > 1 && (
-          <div className="pager" aria-label="Pages">
-            <button
-              className="small"
-              disabled={p === 0}
-              onClick={() => setPage(p - 1)}
-              aria-label="Previous page"
-            >
-              ‹
-            </button>
-            <span>
-              rows {start + 1}–{start + idx.length} of {ds.rows.length}
-            </span>
-            <button
-              className="small"
-              disabled={p >= pages - 1}
-              onClick={() => setPage(p + 1)}
-              aria-label="Next page"
-            >
-              ›
-            </button>
-          </div>
+        {n > idx.length && (
+          <span className="muted small" aria-live="polite">
+            rows {w.start + 1}–{w.start + idx.length} of {n} drawn; scroll for more
+          </span>
         )}
       </div>
     </div>
