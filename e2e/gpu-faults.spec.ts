@@ -1,0 +1,106 @@
+// The GPU under faults (SwiftShader WebGPU): the engine worker's real GPUDevice is destroyed as a GPU reset
+// destroys it (`self.__loraStudio.loseDevice()` in the worker calls device.destroy(); its `lost` promise
+// resolves as on a reset). A run training then ends interrupted at its last checkpoint, says so, and resumes on
+// a new device; chat works again after a loss (the weights are uploaded again). Dataset, checkpoint and saved
+// adapters stay as they were.
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { HUB_URL, TINY_REPO } from './env';
+import { importData, openApp, openTab, shot, typeInto } from './helpers';
+
+const engineWorker = (page: Page) => page.workers().find((w) => w.url().includes('engine'))!;
+/** Destroys the engine worker's GPUDevice; resolves once its `lost` promise has. */
+const loseDevice = (page: Page) =>
+  engineWorker(page).evaluate(() =>
+    (self as unknown as { __loraStudio: { loseDevice(): Promise<boolean> } }).__loraStudio.loseDevice(),
+  );
+const stepOf = async (progress: Locator) =>
+  Number(/step (\d+)/.exec((await progress.getAttribute('aria-valuetext')) ?? '')?.[1] ?? -1);
+
+test('the GPU is reset mid-run: interrupted at its checkpoint, resumed on a new device', async ({ page }) => {
+  test.setTimeout(420_000);
+  await openApp(page);
+  const model = await openTab(page, 'Model');
+  await model.getByLabel('Hub endpoint').fill(HUB_URL);
+  await model.getByLabel('Hub repo id').fill(TINY_REPO);
+  await model.getByRole('button', { name: 'Load repo' }).click();
+  await expect(model.getByTestId('model-label')).toHaveText(TINY_REPO);
+  const data = await openTab(page, 'Data');
+  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
+  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+  let lib = await openTab(page, 'Adapters & Export');
+  await lib
+    .getByLabel('Import PEFT adapter folder')
+    .setInputFiles('tests/fixtures/golden/llama/adapter_after');
+  await expect(lib.getByLabel('Name of adapter adapter_after')).toHaveValue('adapter_after');
+  let panel = await openTab(page, 'Train');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), '400');
+  await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
+  await typeInto(panel.getByLabel('Checkpoint every'), '1');
+  await panel.getByLabel('Run name').fill('reset run');
+  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
+  const row = panel
+    .getByRole('table', { name: 'Run history' })
+    .getByRole('row')
+    .filter({ hasText: 'reset run' });
+  await panel.getByRole('button', { name: 'Start training' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step [2-9].*checkpoint at/, {
+    timeout: 180_000,
+  });
+
+  expect(await loseDevice(page)).toBe(true);
+  const alert = page.getByRole('alert').filter({ hasText: 'The GPU was reset (device lost).' }).first();
+  await expect(alert).toContainText(/Resume continues from step \d+\./);
+  const kept = Number(/from step (\d+)/.exec(await alert.innerText())![1]);
+  expect(kept).toBeGreaterThanOrEqual(2);
+  await expect(progress).toHaveAttribute('aria-valuetext', /^interrupted · /);
+  await expect(row).toContainText('interrupted');
+  await expect(row).toContainText(`${kept} / 400`);
+  await expect(row).not.toContainText('failed');
+  await shot(page, 'fault-device-lost');
+  // nothing of the user's was touched
+  const data2 = await openTab(page, 'Data');
+  await expect(data2.getByRole('combobox', { name: 'Dataset' })).toContainText('data (4)');
+  await expect(data2.getByRole('table', { name: 'Rows of data' }).getByRole('row')).toHaveCount(5);
+  lib = await openTab(page, 'Adapters & Export');
+  await expect(lib.getByLabel('Name of adapter adapter_after')).toHaveValue('adapter_after');
+
+  // resumed from the history on a new device: from the kept step, and on past it
+  panel = await openTab(page, 'Train');
+  await row.getByRole('button', { name: 'Resume reset run' }).click();
+  await expect(progress).toHaveAttribute(
+    'aria-valuetext',
+    new RegExp(`^(starting|running) · step ${kept} / 400`),
+  );
+  await expect.poll(() => stepOf(progress), { timeout: 180_000 }).toBeGreaterThan(kept);
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running /);
+  await panel.getByRole('button', { name: 'Stop' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^stopped /, { timeout: 60_000 });
+});
+
+test('chat works again after the GPU is reset: the model is uploaded to a new device', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  const model = await openTab(page, 'Model');
+  await model.getByRole('button', { name: 'Load the embedded tiny model' }).click();
+  await expect(model.getByTestId('model-label')).toHaveText('Embedded WordNet model');
+  const chat = await openTab(page, 'Chat');
+  await typeInto(chat.getByLabel('Max new tokens'), '4');
+  await typeInto(chat.getByLabel('Temperature'), '0');
+  const ask = async (text: string) => {
+    const turns = chat.locator('.turn');
+    const n = await turns.count();
+    await chat.getByLabel('Message').fill(text);
+    await chat.getByRole('button', { name: 'Send' }).click();
+    const turn = turns.nth(n);
+    await expect(turn.getByLabel('You')).toHaveText(text);
+    const reply = turn.locator('.reply').first();
+    await expect(reply).toHaveAttribute('aria-busy', 'false', { timeout: 150_000 });
+    await expect(turn.locator('.error-box')).toHaveCount(0);
+    return (await reply.locator('.reply-text').innerText()).trim();
+  };
+  const before = await ask('What does ocean mean?');
+  expect(before).not.toBe('');
+  expect(await loseDevice(page)).toBe(true);
+  const after = await ask('What does ocean mean?');
+  expect(after).toBe(before); // greedy: the same reply from the weights uploaded again
+});
