@@ -129,9 +129,10 @@ async function captureProfile(session: Session): Promise<OrtEvent[]> {
   }
 }
 
-// onnxruntime's events: host (Node) durations in µs, GPU (Api) kernel durations in ns
+// onnxruntime's events are in µs, kernels' GPU times too (H200/Vulkan: a step's kernels add up to ~its time;
+// SwiftShader's timestamps are far off: use them only to count)
 const ms = (us: number) => Math.round(us) / 1000;
-const gpuMs = (ns: number) => Math.round(ns / 1000) / 1000;
+const gpuMs = ms;
 
 function summarise(phase: string, runs: number, counted: number, events: OrtEvent[]): PhaseProfile {
   const api = events.filter((e) => e.cat === 'Api'); // GPU kernels: name = node&op&kernel
