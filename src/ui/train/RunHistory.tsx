@@ -16,8 +16,9 @@ export function RunHistory({ busy }: { busy: boolean }) {
   const liveId = useStudio((s) => liveRun(s)?.runId);
   const [confirm, setConfirm] = useState<string | null>(null);
   if (runs.length === 0) return <Empty>No runs yet.</Empty>;
+  // a run that did not end cleanly keeps what its last checkpoint holds: Resume continues from there
   const kept = (r: RunRecord) =>
-    r.status === 'interrupted' || r.status === 'paused' ? (r.checkpointStep ?? r.step) : r.step;
+    ['interrupted', 'paused', 'failed'].includes(r.status) ? (r.checkpointStep ?? r.step) : r.step;
   const canResume = (r: RunRecord) =>
     !busy &&
     !elsewhere.includes(r.id) &&
