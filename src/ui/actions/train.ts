@@ -166,6 +166,7 @@ export function resumeRun(run: RunRecord) {
   return exclusive(async () => {
     if (st().runsElsewhere.includes(run.id))
       return st().notify('error', `run "${run.name}" is running in another tab of the studio`);
+    await flushDatasets(); // the rows as the Data tab shows them
     const ds = await storage.getDataset(await db(), run.datasetId);
     if (!ds) return st().notify('error', `the dataset "${run.datasetName}" of this run was deleted`);
     // the steps after the checkpoint are trained again: the curves start from what is kept
