@@ -117,9 +117,9 @@ function keep(logits: Float32Array, seen: Iterable<number>, opts: SamplingOption
   }
   // The sorted order's prefix: whole buckets, then the boundary bucket's members sorted (logit desc, id asc).
   const members = (b: number) => {
+    if (over.size === 0 && V <= 1 << 21) return sortedMembers(logits, bucket, b, count[b]);
     const ids: number[] = [];
     for (let i = 0; i < V; i++) if (bucket[i] === b) ids.push(i);
-    if (over.size === 0) return ids.sort((a, c) => logits[c] - logits[a] || a - c);
     return ids.sort((a, c) => zOf(c) - zOf(a) || a - c);
   };
   /** Rank n of the shortest prefix for which done(count, mass) holds (V when none). */
@@ -156,6 +156,28 @@ function keep(logits: Float32Array, seen: Iterable<number>, opts: SamplingOption
     if (byP.b < kept.b || (byP.b === kept.b && byP.extra.length < kept.extra.length)) kept = byP;
   }
   return { ...kept, bucket, w, count };
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+/**
+ * The ids of bucket b by logit descending, then id ascending, as one numeric sort of a Float64Array (no
+ * comparator: flat logits put tens of thousands of tokens in one bucket). Key = (2³² − 1 − the logit's
+ * order-preserving uint32) · 2²¹ + id, exact in a float64 for V ≤ 2²¹.
+ */
+function sortedMembers(logits: Float32Array, bucket: Uint16Array, b: number, n: number): Float64Array {
+  const keys = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < logits.length; i++)
+    if (bucket[i] === b) {
+      f32[0] = logits[i] || 0; // -0 ranks as 0
+      const u = u32[0];
+      const ordered = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+      keys[k++] = (0xffffffff - ordered) * 2097152 + i;
+    }
+  keys.sort();
+  for (let j = 0; j < n; j++) keys[j] %= 2097152;
+  return keys;
 }
 
 export function sampleToken(
