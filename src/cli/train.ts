@@ -65,6 +65,7 @@ export async function train(a: TrainArgs): Promise<void> {
     resume,
     plan: plan.plan,
     ceChunk: plan.ceChunk,
+    rowsPerRun: plan.rows,
     onNote: (msg) => process.stderr.write(`note: ${msg}\n`),
   });
   mkdirSync(a.out, { recursive: true });

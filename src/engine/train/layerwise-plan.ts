@@ -29,6 +29,52 @@ import {
 
 const STATE: StateName[] = ['params', 'm', 'v'];
 
+/** Rows [offset, offset + B) of a micro-batch, run on their own (`offset` absent: the whole micro-batch). */
+export type Block = MicroBatch & { offset?: number };
+
+/**
+ * A micro-batch as blocks of at most `rows` sequences, each with the labelled positions that fall in it (the
+ * gradient is the same sum; dropout and NEFTune hash each block's rows at their place in the micro-batch).
+ */
+export function rowBlocks(mb: MicroBatch, rows: number): Block[] {
+  if (rows >= mb.B) return [mb];
+  const { T } = mb;
+  const out: Block[] = [];
+  for (let r0 = 0; r0 < mb.B; r0 += rows) {
+    const B = Math.min(rows, mb.B - r0);
+    const pos: number[] = [];
+    const ids: number[] = [];
+    for (let k = 0; k < mb.tokens; k++) {
+      const p = mb.label_pos[k];
+      if (p >= r0 * T && p < (r0 + B) * T) {
+        pos.push(p - r0 * T);
+        ids.push(mb.label_ids[k]);
+      }
+    }
+    // the labelled-row buckets of makeMicroBatch
+    const N =
+      [8, 4, 2, 1].map((d) => Math.max(8, Math.ceil((B * T) / d))).find((n) => n >= pos.length) ?? B * T;
+    const label_pos = new Int32Array(N);
+    const label_ids = new Int32Array(N);
+    label_pos.set(pos);
+    label_ids.set(ids);
+    const rowsOf = <A extends Int32Array | Float32Array>(a: A) => a.slice(r0 * T, (r0 + B) * T) as A;
+    out.push({
+      B,
+      T,
+      N,
+      input_ids: rowsOf(mb.input_ids),
+      position_ids: rowsOf(mb.position_ids),
+      segment_ids: rowsOf(mb.segment_ids),
+      label_pos,
+      label_ids,
+      tokens: pos.length,
+      offset: r0,
+    });
+  }
+  return out;
+}
+
 export class LayerwisePlan implements StepPlan {
   readonly kind = 'layerwise';
   private readonly L: number;
@@ -57,7 +103,7 @@ export class LayerwisePlan implements StepPlan {
     return this.s.specs.filter((x) => x.layer === 0);
   }
 
-  private spec(mb: MicroBatch): LayerwiseSpec {
+  private spec(mb: MicroBatch, rowBlock = false): LayerwiseSpec {
     const s = this.s;
     return {
       config: s.device.config,
@@ -70,6 +116,7 @@ export class LayerwisePlan implements StepPlan {
       neftune: s.neftuneAlpha > 0,
       B: mb.B,
       T: mb.T,
+      rowBlock,
     };
   }
 
@@ -89,17 +136,19 @@ export class LayerwisePlan implements StepPlan {
     return out;
   }
 
-  private embedSession(mb: MicroBatch, train: boolean): Promise<Session> {
-    return this.cache.get(`embed/${train}/${mb.B}/${mb.T}`, () => ({
-      graph: buildEmbedGraph(this.spec(mb), train),
+  private embedSession(mb: Block, train: boolean): Promise<Session> {
+    const block = mb.offset !== undefined;
+    return this.cache.get(`embed/${train}/${mb.B}/${mb.T}/${block}`, () => ({
+      graph: buildEmbedGraph(this.spec(mb, block), train),
       keep: ['h', 'cos', 'sin', 'bias'],
     }));
   }
 
-  private layerSession(mb: MicroBatch, train: boolean, grad: false | { accumulateIn: boolean }) {
+  private layerSession(mb: Block, train: boolean, grad: false | { accumulateIn: boolean }) {
     const kind = grad ? `grad${grad.accumulateIn ? '+acc' : ''}` : train ? 'train' : 'eval';
-    return this.cache.get(`layer/${kind}/${mb.B}/${mb.T}`, () => ({
-      graph: buildLayerGraph(this.spec(mb), train, grad),
+    const block = mb.offset !== undefined;
+    return this.cache.get(`layer/${kind}/${mb.B}/${mb.T}/${block}`, () => ({
+      graph: buildLayerGraph(this.spec(mb, block), train, grad),
       keep: grad ? ['dh', 'grad'] : ['h_out'],
     }));
   }
@@ -113,7 +162,7 @@ export class LayerwisePlan implements StepPlan {
   }
 
   /** Embedding and every layer's forward; returns the residual streams h₀…h_L and the shared tensors. */
-  private async forward(mb: MicroBatch, seed: number | null) {
+  private async forward(mb: Block, seed: number | null) {
     const { rt, device } = this.s;
     const rope = await device.ropeTables(mb.T);
     const feeds: Record<string, RtTensor> = {
@@ -124,26 +173,40 @@ export class LayerwisePlan implements StepPlan {
       rope_sin: rope.sin,
     };
     device.feedWeights(feeds, this.embedNames);
-    if (seed !== null && this.s.neftuneAlpha > 0) Object.assign(feeds, noiseFeeds(this.s, mb, seed));
+    if (seed !== null && this.s.neftuneAlpha > 0) {
+      Object.assign(feeds, noiseFeeds(this.s, mb, seed));
+      if (mb.offset !== undefined) feeds.row_offset = this.offsetTensor(mb);
+    }
     const e = await (await this.embedSession(mb, seed !== null)).run(feeds);
     const shared = { cos: e.cos, sin: e.sin, bias: e.bias };
     const hs: RtTensor[] = [e.h];
     const train = seed !== null;
     const session = await this.layerSession(mb, train, false);
     for (let i = 0; i < this.L; i++) {
-      const out = await session.run(this.layerFeeds(i, hs[i], shared, seed));
+      const out = await session.run(this.layerFeeds(mb, i, hs[i], shared, seed));
       hs.push(out.h_out);
     }
     return { hs, shared };
   }
 
-  private layerFeeds(i: number, h: RtTensor, shared: Record<string, RtTensor>, seed: number | null) {
+  private offsetTensor(mb: Block) {
+    return this.s.rt.tensor('int32', Int32Array.from([mb.offset! * mb.T]), [1]);
+  }
+
+  private layerFeeds(
+    mb: Block,
+    i: number,
+    h: RtTensor,
+    shared: Record<string, RtTensor>,
+    seed: number | null,
+  ) {
     const rt = this.s.rt;
     const f: Record<string, RtTensor> = { h, ...shared, params: this.state.get('params')![i] };
     this.s.device.feedLayer(f, i, this.layerNames);
     if (seed !== null && this.s.dropout > 0) {
       f.dropout_seed = seedTensor(rt, seed);
       f.layer_salt = rt.tensor('int32', Int32Array.from([i * 8]), [1]);
+      if (mb.offset !== undefined) f.row_offset = this.offsetTensor(mb);
     }
     return f;
   }
@@ -164,6 +227,13 @@ export class LayerwisePlan implements StepPlan {
    * and returns Σ w·CE.
    */
   private async backwardPass(mb: MicroBatch, scale: number, seed: number, grads: (RtTensor | undefined)[]) {
+    let loss = 0;
+    for (const block of rowBlocks(mb, this.s.rowsPerRun ?? mb.B))
+      loss += await this.blockPass(block, scale, seed, grads);
+    return loss;
+  }
+
+  private async blockPass(mb: Block, scale: number, seed: number, grads: (RtTensor | undefined)[]) {
     const { hs, shared } = await this.forward(mb, seed);
     const head = await (await this.headSession(mb, true)).run(this.headFeeds(mb, hs[this.L], scale));
     const loss = await readScalar(this.s.rt, head.loss);
@@ -172,7 +242,7 @@ export class LayerwisePlan implements StepPlan {
     for (let i = this.L - 1; i >= 0; i--) {
       const acc = grads[i];
       const session = await this.layerSession(mb, true, { accumulateIn: acc !== undefined });
-      const feeds = this.layerFeeds(i, hs[i], shared, seed);
+      const feeds = this.layerFeeds(mb, i, hs[i], shared, seed);
       feeds.dh_out = dh;
       if (acc) feeds.acc = acc;
       const out = await session.run(feeds);

@@ -29,6 +29,11 @@ export interface LayerwiseSpec {
   neftune?: boolean;
   /** sequences per micro-batch */ B: number;
   /** tokens per sequence (bucket) */ T: number;
+  /**
+   * the graphs run a block of a micro-batch's rows: input `row_offset` (int32 (1), the block's first flat row
+   * b·T) keeps dropout masks and NEFTune noise those of the whole micro-batch
+   */
+  rowBlock?: boolean;
 }
 
 const LAYER_PREFIX = /^model\.layers\.0\./;
@@ -66,7 +71,8 @@ export function buildEmbedGraph(s: LayerwiseSpec, train: boolean): Graph {
   let h = embed(c, w, ids); // (B·T, D)
   if (noisy) {
     const seed = g.input('dropout_seed', 'int32', [1]);
-    h = neftune(h, seed, g.input('neftune_scale', 'float32', [B * T, 1]));
+    const rowBase = s.rowBlock ? g.input('row_offset', 'int32', [1]) : undefined;
+    h = neftune(h, seed, g.input('neftune_scale', 'float32', [B * T, 1]), rowBase);
   }
   g.output(h, 'h');
   const { cos, sin } = ropeAt(cosT, sinT, positions); // (B, 1, T, hd)
@@ -105,9 +111,10 @@ export function buildLayerGraph(
     // the same hash as the whole-model graph: salt = layer·8 + module, the layer's part given as an input
     const seed = g.input('dropout_seed', 'int32', [1]);
     const layer8 = g.input('layer_salt', 'int32', [1]);
+    const rowBase = s.rowBlock ? g.input('row_offset', 'int32', [1]) : undefined;
     dropout = (x, _layer, module) => {
       const m = g.constant(Int32Array.from([ALL_LINEAR.indexOf(module)]), 'int32', [1], 'module');
-      return o.mul(x, dropoutMask(x, seed, o.add(layer8, m), s.dropout));
+      return o.mul(x, dropoutMask(x, seed, o.add(layer8, m), s.dropout, rowBase));
     };
   }
   const lora: LoraGraph = { scale: s.scale, slot: (_l, module) => slots.get(slotKey(0, module)), dropout };

@@ -29,6 +29,11 @@ export interface PlanSettings {
   neftuneAlpha: number;
   /** rows of logits per cross-entropy chunk */
   ceChunk: number;
+  /**
+   * layer-wise plan: sequences of a micro-batch run through the layers at a time (default all); fewer rows
+   * bound one layer's recomputation (its backward holds ~2.5× its activations) at the same gradient
+   */
+  rowsPerRun?: number;
 }
 
 export type StateName = 'params' | 'm' | 'v';

@@ -35,6 +35,15 @@ describe('memory planner', () => {
     expect(planMemory(request({ budget: 4096 * MiB, source16: false })).storage).toBe('float32');
   });
 
+  it('runs fewer sequences through the layers at a time before refusing (4 × 512 under 3 GiB)', () => {
+    expect(planMemory(request({ budget: 3500 * MiB })).rows).toBe(4);
+    const p = planMemory(request({ budget: 3072 * MiB }));
+    expect(p.plan).toBe('layerwise');
+    expect(p.rows).toBeLessThan(4);
+    expect(p.peak).toBeLessThanOrEqual(3072 * MiB);
+    expect(p.notes.join(' ')).toMatch(/of the 4 sequences through the layers at a time/);
+  });
+
   it('layer-wise needs far less than the whole-model graph, and more with longer rows', () => {
     const whole = predict(request({}), 'whole', 'float32', 64);
     const lw = predict(request({}), 'layerwise', 'float32', 64);

@@ -46,6 +46,8 @@ export interface MemoryPlan {
   plan: PlanKind;
   storage: WeightStorage;
   ceChunk: number;
+  /** layer-wise: sequences of a micro-batch run through the layers at a time */
+  rows: number;
   /** predicted peak, bytes */ peak: number;
   breakdown: Breakdown;
   budget: number;
@@ -83,10 +85,17 @@ function layerFloatsPerToken(c: ModelConfig, T: number) {
  * transient part is the larger of the two. Calibrated on the CPU backend (bench:memory: Qwen2.5-0.5B shapes
  * at 1 × 256 and 4 × 512): one layer's backward holds ~2.5× the activations its forward keeps.
  */
-export function predict(r: PlanRequest, plan: PlanKind, storage: WeightStorage, ceChunk: number): MemoryPlan {
+export function predict(
+  r: PlanRequest,
+  plan: PlanKind,
+  storage: WeightStorage,
+  ceChunk: number,
+  rows = r.train.batchSize,
+): MemoryPlan {
   const c = r.config;
   const T = r.seqLen ?? r.train.maxLen;
-  const M = r.train.batchSize * T;
+  // the layer-wise plan runs `rows` sequences of the micro-batch at a time (the whole plan all of them)
+  const M = (plan === 'whole' ? r.train.batchSize : Math.min(rows, r.train.batchSize)) * T;
   const D = c.hidden_size;
   const L = c.num_hidden_layers;
   const { layers, rest } = counts(c);
@@ -115,7 +124,16 @@ export function predict(r: PlanRequest, plan: PlanKind, storage: WeightStorage, 
     head: transient,
   };
   const peak = Object.values(breakdown).reduce((a, b) => a + b, 0);
-  return { plan, storage, ceChunk: chunk, peak, breakdown, budget: r.budget, notes: [] };
+  return {
+    plan,
+    storage,
+    ceChunk: chunk,
+    rows: M / T,
+    peak,
+    breakdown,
+    budget: r.budget,
+    notes: [],
+  };
 }
 
 const mib = (b: number) => `${Math.round(b / MiB)} MiB`;
@@ -157,27 +175,33 @@ export function planMemory(r: PlanRequest): MemoryPlan {
     throw new UserError(
       `attention scores of ${r.train.batchSize} × ${T} tokens need ${mib(scores)} in one buffer but this GPU binds at most ${mib(r.maxBinding)}; lower the batch size or max length`,
     );
+  // layer-wise: the whole micro-batch through each layer first, then halves of it down to one sequence
+  const B = r.train.batchSize;
+  const rowOptions = [B];
+  for (let k = 1 << Math.floor(Math.log2(Math.max(1, B - 1))); k >= 1 && B > 1; k >>= 1) rowOptions.push(k);
   let best: MemoryPlan | null = null;
   for (const [plan, storage] of candidates(r))
-    for (const chunk of chunks) {
-      const p = predict(r, plan, storage, chunk);
-      if (!best || p.peak < best.peak) best = p;
-      if (p.peak > r.budget) continue;
-      if (storage !== 'float32')
-        p.notes.push(
-          (storage === 'float16-all' ? 'all base weights' : 'layer weights') +
-            (r.source16
-              ? ' kept as float16 (the checkpoint is 16-bit)'
-              : ' stored as float16 to fit the budget (rounded from float32)'),
-        );
-      if (plan === 'layerwise' && !r.force)
-        p.notes.push(
-          'layer-wise plan: the whole-model step would need ' +
-            mib(predict(r, 'whole', 'float32', base).peak),
-        );
-      if (chunk !== base) p.notes.push(`cross-entropy in chunks of ${chunk} rows`);
-      return p;
-    }
+    for (const rows of plan === 'whole' ? [B] : rowOptions)
+      for (const chunk of chunks) {
+        const p = predict(r, plan, storage, chunk, rows);
+        if (!best || p.peak < best.peak) best = p;
+        if (p.peak > r.budget) continue;
+        if (storage !== 'float32')
+          p.notes.push(
+            (storage === 'float16-all' ? 'all base weights' : 'layer weights') +
+              (r.source16
+                ? ' kept as float16 (the checkpoint is 16-bit)'
+                : ' stored as float16 to fit the budget (rounded from float32)'),
+          );
+        if (plan === 'layerwise' && !r.force)
+          p.notes.push(
+            'layer-wise plan: the whole-model step would need ' +
+              mib(predict(r, 'whole', 'float32', base).peak),
+          );
+        if (chunk !== base) p.notes.push(`cross-entropy in chunks of ${chunk} rows`);
+        if (rows < B) p.notes.push(`${rows} of the ${B} sequences through the layers at a time`);
+        return p;
+      }
   const b = best!;
   const lower =
     b.breakdown.weights + b.breakdown.overhead > r.budget

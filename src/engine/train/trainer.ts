@@ -62,6 +62,8 @@ export interface TrainerInit {
   resume?: Checkpoint;
   /** Logits rows per cross-entropy chunk (memory bound: rows × vocab × 4 bytes). */
   ceChunk?: number;
+  /** Layer-wise plan: sequences run through the layers at a time (the planner's; default the whole micro-batch). */
+  rowsPerRun?: number;
   /** How steps run: one whole-model graph, or layer by layer with recomputation (DESIGN §8). */
   plan?: PlanKind;
   /** dtype of the base weights when this trainer uploads them */
@@ -154,6 +156,7 @@ export class Trainer {
       dropout: config.dropout,
       neftuneAlpha: config.neftuneAlpha,
       ceChunk: this.init.ceChunk ?? ceChunkRows(model.config.vocab_size),
+      rowsPerRun: this.init.rowsPerRun,
     };
     this.settings = settings;
     this.plan = this.init.plan === 'layerwise' ? new LayerwisePlan(settings) : new WholePlan(settings);
