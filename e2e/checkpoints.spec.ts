@@ -99,3 +99,52 @@ test('reload in the middle of a run with default settings: it resumes from its c
   const trainedB = [...whole].filter(([k]) => k.includes('lora_B')).map(([, t]) => t);
   expect(trainedB.some((t) => t.some((x) => x !== 0))).toBe(true);
 });
+
+test('a resume on a changed dataset is refused with a message; the run stays resumable at its checkpoint', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await loadTiny(page);
+  let data = await openTab(page, 'Data');
+  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
+  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+  let panel = await openTab(page, 'Train');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), '400');
+  await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
+  await panel.getByLabel('Run name').fill('changed data run');
+  await panel.getByRole('button', { name: 'Start training' }).click();
+  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step [1-9]/, { timeout: 120_000 });
+  // a pause writes a checkpoint; then the page goes away
+  await panel.getByRole('button', { name: 'Pause' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^paused · step \d+ .*checkpoint at [1-9]/);
+  page.once('dialog', (d) => void d.accept());
+  await page.reload();
+  await loadTiny(page);
+  panel = await openTab(page, 'Train');
+  const row = panel
+    .getByRole('table', { name: 'Run history' })
+    .getByRole('row')
+    .filter({ hasText: 'changed data run' });
+  await expect(row).toContainText('interrupted');
+  const kept = Number(/(\d+) \/ 400/.exec(await row.innerText())![1]);
+  expect(kept).toBeGreaterThan(0);
+
+  data = await openTab(page, 'Data');
+  await data.getByRole('button', { name: 'Delete row 4' }).click();
+  await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('data (3)');
+  await openTab(page, 'Train');
+  await row.getByRole('button', { name: 'Resume changed data run' }).click();
+  await expect(
+    page
+      .getByRole('alert')
+      .filter({ hasText: `the dataset changed since the checkpoint of step ${kept} was saved` })
+      .first(),
+  ).toContainText('resume with the data it was trained on, or start a new run');
+  // nothing was rewound or restarted: the run is as it was, still resumable from the same step
+  await expect(row).toContainText('interrupted');
+  await expect(row).toContainText(`${kept} / 400`);
+  await expect(row.getByRole('button', { name: 'Resume changed data run' })).toBeEnabled();
+  await expect(progress).not.toHaveAttribute('aria-valuetext', /^failed/);
+});
