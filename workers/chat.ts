@@ -7,6 +7,7 @@ import { UserError } from '../src/engine/errors';
 import { Generator, type FinishReason } from '../src/engine/generate/generator';
 import { stopIds } from '../src/engine/generate/stops';
 import type { DeviceModel } from '../src/engine/model/device';
+import { isDeviceLost } from '../src/engine/runtime/lost';
 import { encodeChatPrompt } from '../src/engine/text/encode';
 import { createDecodeStream } from '../src/engine/text/tokenizer';
 import { getDeviceModel, getModel } from './context';
@@ -60,7 +61,16 @@ export function generate(
   onText: (delta: string) => void,
   job: Job,
 ): Promise<GenerateResult> {
-  const run = queue.then(() => generateNow(req, onText, job));
+  const run = queue
+    .then(() => generateNow(req, onText, job))
+    .catch((e: unknown) => {
+      // the next call opens a new device and uploads the weights again (context.ts)
+      if (isDeviceLost(e))
+        throw new UserError(
+          'The GPU was reset (device lost) during this reply. Send again: the model is uploaded to a new device.',
+        );
+      throw e;
+    });
   queue = run.catch(() => undefined);
   return run;
 }
