@@ -253,7 +253,9 @@ for (const c of CASES) {
       ],
       { encoding: 'utf8' },
     );
-    row.adapter_max_rel_err = Number(cmp.stdout.trim());
+    const [rel, abs] = cmp.stdout.trim().split(/\s+/).map(Number);
+    row.adapter_max_rel_err = rel;
+    row.adapter_max_abs_err = abs;
   }
   results.push(row);
   process.stdout.write(JSON.stringify(row) + '\n');
