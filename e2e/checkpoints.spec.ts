@@ -148,3 +148,41 @@ test('a resume on a changed dataset is refused with a message; the run stays res
   await expect(row.getByRole('button', { name: 'Resume changed data run' })).toBeEnabled();
   await expect(progress).not.toHaveAttribute('aria-valuetext', /^failed/);
 });
+
+test('a NaN loss from an absurd learning rate pauses the run at its last good step, with a message', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await loadTiny(page);
+  const data = await openTab(page, 'Data');
+  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
+  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+  const panel = await openTab(page, 'Train');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), '6');
+  await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
+  await typeInto(panel.getByLabel('Learning rate'), '1e30');
+  const targets = panel.getByRole('group', { name: 'Target modules' });
+  for (const t of ['k_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'])
+    await targets.getByLabel(t).check();
+  await panel.getByLabel('Run name').fill('nan run');
+  await panel.getByRole('button', { name: 'Start training' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'so its update was not applied' }).first();
+  await expect(alert).toContainText(/step (\d+): the (loss|gradient norm) was (NaN|-?Infinity)/, {
+    timeout: 120_000,
+  });
+  const bad = Number(/step (\d+):/.exec(await alert.innerText())![1]);
+  expect(bad).toBeGreaterThan(1);
+  await expect(alert).toContainText(
+    `the run is paused at step ${bad - 1}, its last good state. Try a lower learning rate (this run's is 1e+30).`,
+  );
+  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
+  await expect(progress).toHaveAttribute('aria-valuetext', new RegExp(`^paused · step ${bad - 1} / 6`));
+  const row = panel
+    .getByRole('table', { name: 'Run history' })
+    .getByRole('row')
+    .filter({ hasText: 'nan run' });
+  await expect(row).toContainText('paused');
+  await expect(row).toContainText(`${bad - 1} / 6`);
+  await expect(row.getByRole('button', { name: 'Resume nan run' })).toBeEnabled();
+});
