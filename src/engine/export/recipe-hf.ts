@@ -4,7 +4,7 @@
 import type { TrainConfig } from '../train/config';
 import { resolveTargets } from '../train/config';
 import { hfScheduler, type TrlScriptOptions } from './recipe-trl';
-import { pyFloat, pyLiteral, pyNum } from './recipe-values';
+import { pyFloat, pyLiteral, pyLoraConfig } from './recipe-values';
 
 /** What train_hf.py needs (no TRL, no datasets). */
 export const HF_PIP = 'pip install "transformers>=4.46" "peft>=0.13" "accelerate>=1.0"';
@@ -86,15 +86,7 @@ def main():
         model = model.to(torch.bfloat16)
     model = get_peft_model(
         model,
-        LoraConfig(
-            r=${c.rank},
-            lora_alpha=${pyNum(c.alpha)},
-            lora_dropout=${pyFloat(c.dropout)},
-            target_modules=${pyLiteral(targets)},
-            use_rslora=${pyLiteral(c.rslora)},
-            bias="none",
-            task_type="CAUSAL_LM",
-        ),
+        ${pyLoraConfig(c, targets, '            ')},
     )
     args = TrainingArguments(
         output_dir=str(HERE / "checkpoints"),

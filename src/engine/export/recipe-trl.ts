@@ -4,7 +4,7 @@
 // {% generation %} markers. Written against TRL 1.9 (SFTConfig.max_length, labels kept as given).
 import type { TrainConfig } from '../train/config';
 import { resolveTargets } from '../train/config';
-import { pyFloat, pyLiteral, pyNum } from './recipe-values';
+import { pyFloat, pyLiteral, pyLoraConfig } from './recipe-values';
 
 export interface TrlScriptOptions {
   baseModel: string;
@@ -206,15 +206,7 @@ def main():
         except ImportError:
             print("packing without flash-attn: install it so packed rows do not attend to each other")
 
-    peft_config = LoraConfig(
-        r=${c.rank},
-        lora_alpha=${pyNum(c.alpha)},
-        lora_dropout=${pyFloat(c.dropout)},
-        target_modules=${pyLiteral(targets)},
-        use_rslora=${pyLiteral(c.rslora)},
-        bias="none",
-        task_type="CAUSAL_LM",
-    )
+    peft_config = ${pyLoraConfig(c, targets, '        ')}
     args = SFTConfig(
         output_dir=str(HERE / "checkpoints"),
         model_init_kwargs=model_kwargs,

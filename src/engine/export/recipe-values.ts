@@ -46,3 +46,21 @@ export function yamlScalar(v: string | number | boolean): string {
   if (typeof v === 'number') return Number.isInteger(v) ? pyNum(v) : yamlFloat(v);
   return JSON.stringify(v);
 }
+
+/** PEFT's LoraConfig(...) call for both scripts, its lines indented by `indent` (the closing paren one level less). */
+export function pyLoraConfig(
+  c: { rank: number; alpha: number; dropout: number; rslora: boolean },
+  targets: string | readonly string[],
+  indent: string,
+): string {
+  const args = [
+    `r=${c.rank},`,
+    `lora_alpha=${pyNum(c.alpha)},`,
+    `lora_dropout=${pyFloat(c.dropout)},`,
+    `target_modules=${pyLiteral(targets)},`,
+    `use_rslora=${pyLiteral(c.rslora)},`,
+    'bias="none",',
+    'task_type="CAUSAL_LM",',
+  ];
+  return `LoraConfig(\n${args.map((a) => indent + a).join('\n')}\n${indent.slice(4)})`;
+}
