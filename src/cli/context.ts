@@ -25,7 +25,9 @@ import { cachedSource } from './cache';
 export type BackendChoice = 'auto' | 'cpu' | 'wasm' | 'webgpu';
 
 /** The studio's embedded model, pretrained on WordNet (DESIGN §11), which every command takes as `--model embedded`. */
-export const EMBEDDED_MODEL_DIR = fileURLToPath(new URL('../../public/models/wordnet-mini/', import.meta.url));
+export const EMBEDDED_MODEL_DIR = fileURLToPath(
+  new URL('../../public/models/wordnet-mini/', import.meta.url),
+);
 
 export function modelSource(spec: string): FileSource {
   if (spec === 'embedded') return dirSource(EMBEDDED_MODEL_DIR);
