@@ -11,7 +11,7 @@ import { attentionBias, decoderLayer, embed, ropeAt, type LoraGraph } from '../m
 import { flatLayout, slotKey, type LoraSpec } from '../model/lora';
 import { ALL_LINEAR } from './config';
 import { dropoutMask, neftune } from './dropout';
-import { adamw, clipped, finalNorm, lossHead, loraSlots, optimizerInputs } from './step';
+import { adamw, clipped, finalNorm, lossHead, loraSlots, optimizerInputs, sumSquares } from './step';
 import { layerDtype, storedDtype, weightInput, type WeightStorage } from '../model/weight-inputs';
 
 export interface LayerwiseSpec {
@@ -159,7 +159,7 @@ export function buildHeadGraph(s: LayerwiseSpec, N: number, chunk: number, grad:
 export function buildOptimizerGraph(layers: number, size: number, clip: boolean): Graph {
   const g = new Graph(`optimizer_L${layers}_P${size}`);
   const grads = Array.from({ length: layers }, (_, i) => g.input(`grad_${i}`, 'float32', [size]));
-  const norm = o.sqrt(o.sum(grads.map((gr) => o.reduceSum(o.square(gr), [0], false))));
+  const norm = o.sqrt(o.sum(grads.map((gr) => sumSquares(gr))));
   g.output(norm, 'grad_norm');
   const opt = optimizerInputs(g, clip);
   for (let i = 0; i < layers; i++) {

@@ -142,7 +142,7 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
     return g;
   }
 
-  const norm = o.sqrt(o.reduceSum(o.square(grad), [0], false)); // global norm over all LoRA gradients
+  const norm = o.sqrt(sumSquares(grad)); // global norm over all LoRA gradients
   g.output(norm, 'grad_norm');
   const opt = optimizerInputs(g, spec.clip);
   const { p, m, v } = adamw(
@@ -185,6 +185,23 @@ export function optimizerInputs(g: Graph, clip: boolean): OptimizerInputs {
     bc2Sqrt: g.input('bc2_sqrt', 'float32', []),
     maxNorm: clip ? g.input('max_norm', 'float32', []) : undefined,
   };
+}
+
+/**
+ * Σ x² of a 1-D tensor in two levels (blocks of 4096, then the blocks' sums): one float32 reduction over
+ * millions of entries loses ~1e-3 of the sum (Qwen2.5-0.5B r16 all-linear: 8.8M entries, a gradient norm 1.8e-3
+ * below float64's); blocks keep it at float32 rounding.
+ */
+export function sumSquares(x: Value): Value {
+  const n = x.shape[0];
+  const b = 4096;
+  if (n <= b) return o.reduceSum(o.square(x), [0], false);
+  const pad = (b - (n % b)) % b;
+  const padded = pad
+    ? o.concat([x, x.graph.constant(new Float32Array(pad), 'float32', [pad], 'zeros')], 0)
+    : x;
+  const blocks = o.reduceSum(o.square(o.reshape(padded, [(n + pad) / b, b])), [1], false);
+  return o.reduceSum(blocks, [0], false);
 }
 
 /** torch's clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1. */
