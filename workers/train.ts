@@ -192,6 +192,7 @@ async function trainRun(
       resume: open.resume,
       plan: plan.plan,
       ceChunk: plan.ceChunk,
+      rowsPerRun: plan.rows,
     });
     const t = trainer;
     await store.updateRun(d, runId, { totalSteps: t.totalSteps });
