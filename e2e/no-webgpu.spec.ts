@@ -31,6 +31,10 @@ test('without WebGPU the studio falls back to WebAssembly, says so, and still tr
   await typeInto(panel.getByLabel('Max length', { exact: true }), '64');
   await panel.getByLabel('Run name').fill('on wasm');
   await panel.getByRole('button', { name: 'Start training' }).click();
+  // the first steps' warm-up reads as progress, with its cause, not as a frozen step
+  await expect(panel.getByRole('status', { name: 'Current step' })).toContainText(
+    /step 1 running for \d+ s: the first steps on WebAssembly are slower while the browser optimises the engine/,
+  );
   const progress = panel.getByRole('progressbar', { name: 'Training progress' });
   await expect(progress).toHaveAttribute('aria-valuetext', /^(done|failed|stopped) /, { timeout: 120_000 });
   const failure = panel.locator('.run-progress [role="alert"]');

@@ -18,6 +18,8 @@ export interface LiveRun {
   /** Step the run (re)started from, for the ETA. */
   firstStep: number;
   startedAt: number;
+  /** When the step now running began (performance.now()): the run's start, then each step's end. */
+  stepStartedAt?: number;
   metrics: StepMetrics[];
   val: { step: number; loss: number }[];
   trainRows: number;
@@ -69,6 +71,9 @@ export const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (
   resetTrainForm: () => set({ trainForm: { ...defaultTrainConfig }, formErrors: {} }),
   setRun: (run) => set({ run }),
   patchRun: (patch) => set((s) => (s.run ? { run: { ...s.run, ...patch } } : {})),
-  addStep: (m) => set((s) => (s.run ? { run: { ...s.run, metrics: [...s.run.metrics, m] } } : {})),
+  addStep: (m) =>
+    set((s) =>
+      s.run ? { run: { ...s.run, metrics: [...s.run.metrics, m], stepStartedAt: performance.now() } } : {},
+    ),
   setRuns: (runs, elsewhere) => set(elsewhere ? { runs, runsElsewhere: elsewhere } : { runs }),
 });

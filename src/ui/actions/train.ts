@@ -49,6 +49,7 @@ function onEvent(jobId: string, e: TrainEvent) {
         totalSteps: e.totalSteps,
         firstStep: e.step,
         startedAt: performance.now(),
+        stepStartedAt: performance.now(),
         trainRows: e.trainRows,
         valRows: e.valRows,
         truncated: e.truncated,
@@ -64,7 +65,11 @@ function onEvent(jobId: string, e: TrainEvent) {
       st().patchRun({ val: [...run.val, { step: e.step, loss: e.loss }] });
       break;
     case 'status':
-      st().patchRun({ status: e.status, message: e.message ?? null });
+      st().patchRun({
+        status: e.status,
+        message: e.message ?? null,
+        ...(e.status === 'running' ? { stepStartedAt: performance.now() } : {}),
+      });
       if (e.message && (e.status === 'paused' || e.status === 'interrupted')) st().notify('error', e.message);
       void refreshRuns();
       break;

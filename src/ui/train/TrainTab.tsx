@@ -1,6 +1,6 @@
 // Train tab: the TrainConfig form with help and defaults, memory and work estimate, start / pause / resume /
 // stop, progress with ETA, live charts and the run history.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { resolveTrainConfig } from '../../engine/train/config';
 import { useStudio } from '../../state/store';
 import { liveRun } from '../../state/train';
@@ -13,6 +13,7 @@ import { estimateTraining } from './estimate';
 import { planStudioRun, type MemoryPlan } from '../../engine/train/planner';
 import { RunHistory } from './RunHistory';
 import { TrainForm } from './TrainForm';
+import { stepNote } from './stepNote';
 
 function Estimate() {
   const f = useStudio((s) => s.modelFacts);
@@ -178,6 +179,22 @@ function Controls() {
   );
 }
 
+/** A live line while a step runs (re-rendered every second): elapsed time and, early on, the warm-up's cause. */
+function StepClock(props: { since: number; done: number; step: number }) {
+  const backend = useStudio((s) => s.device?.backend);
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(performance.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  const note = stepNote(backend, props.done, props.step, Math.max(0, now - props.since) / 1000);
+  return note ? (
+    <div className="muted small" role="status" aria-label="Current step">
+      {note}
+    </div>
+  ) : null;
+}
+
 function Progress() {
   const run = useStudio((s) => s.run);
   if (!run) return null;
@@ -202,6 +219,9 @@ function Progress() {
         )}
       </div>
       <ProgressBar label="Training progress" value={step} max={run.totalSteps} detail={detail} />
+      {run.status === 'running' && (
+        <StepClock since={run.stepStartedAt ?? run.startedAt} done={done} step={step + 1} />
+      )}
       {run.message && ['failed', 'interrupted', 'paused'].includes(run.status) && (
         <div className="error-box" role="alert">
           {run.message}
