@@ -71,5 +71,7 @@ test('the layer-wise plan trains with the whole-model losses; a budget too small
   await panel.getByLabel('Step plan', { exact: true }).selectOption('auto');
   await typeInto(panel.getByLabel('Memory budget (MiB)', { exact: true }), '1');
   await expect(plan).toContainText('—');
-  await expect(panel.locator('.warn-box').first()).toContainText(/over the memory budget of 1 MiB; lower/);
+  await expect(panel.locator('.warn-box').first()).toContainText(
+    /over the memory budget of 1 MiB; the model alone does not fit: choose a smaller model/,
+  );
 });
