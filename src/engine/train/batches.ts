@@ -65,15 +65,22 @@ export function makeMicroBatch(rows: Example[][], B: number, maxLen: number): Mi
     // padding positions continue counting so rope tables cover them; they are never attended to
     for (let t = at; t < T; t++) position_ids[b * T + t] = t;
   });
-  // labelled-row buckets are coarse (an eighth, a quarter, half or all of B·T) so a run needs few sessions
-  // per length bucket: each new shape is a new graph to build and, on WebGPU, to compile
+  return { B, T, input_ids, position_ids, segment_ids, ...labelRows(pos, ids, B, T), tokens: pos.length };
+}
+
+/**
+ * The labelled positions and their target ids, zero-padded to the labelled-row bucket N. Buckets are coarse
+ * (an eighth, a quarter, half or all of B·T) so a run needs few sessions per length bucket: each new shape
+ * is a new graph to build and, on WebGPU, to compile.
+ */
+export function labelRows(pos: number[], ids: number[], B: number, T: number) {
   const N =
     [8, 4, 2, 1].map((d) => Math.max(8, Math.ceil((B * T) / d))).find((n) => n >= pos.length) ?? B * T;
   const label_pos = new Int32Array(N);
   const label_ids = new Int32Array(N);
   label_pos.set(pos);
   label_ids.set(ids);
-  return { B, T, N, input_ids, position_ids, segment_ids, label_pos, label_ids, tokens: pos.length };
+  return { N, label_pos, label_ids };
 }
 
 /** Groups examples into micro-batches of B sequences, packing greedily when asked. */

@@ -3,7 +3,7 @@
 // optimizer run over every layer's slice. Peak memory: the weights, L+1 residual streams and ONE layer's
 // activations, instead of every layer's at once. LoRA parameters and moments live per layer on the device.
 import type { RtTensor, Session } from '../runtime/types';
-import type { MicroBatch } from './batches';
+import { labelRows, type MicroBatch } from './batches';
 import {
   buildEmbedGraph,
   buildHeadGraph,
@@ -51,13 +51,7 @@ export function rowBlocks(mb: MicroBatch, rows: number): Block[] {
         ids.push(mb.label_ids[k]);
       }
     }
-    // the labelled-row buckets of makeMicroBatch
-    const N =
-      [8, 4, 2, 1].map((d) => Math.max(8, Math.ceil((B * T) / d))).find((n) => n >= pos.length) ?? B * T;
-    const label_pos = new Int32Array(N);
-    const label_ids = new Int32Array(N);
-    label_pos.set(pos);
-    label_ids.set(ids);
+    const { N, label_pos, label_ids } = labelRows(pos, ids, B, T);
     const rowsOf = <A extends Int32Array | Float32Array>(a: A) => a.slice(r0 * T, (r0 + B) * T) as A;
     out.push({
       B,
