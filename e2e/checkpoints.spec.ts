@@ -5,18 +5,9 @@ import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { parseHeader, readFloat32 } from '../src/engine/io/safetensors';
-import { HUB_URL, TINY_REPO } from './env';
-import { importData, openApp, openTab, typeInto } from './helpers';
+import { importGoldenRows, loadTinyRepo, openApp, openTab, typeInto } from './helpers';
 
 const STEPS = 10;
-
-async function loadTiny(page: Page) {
-  const p = await openTab(page, 'Model');
-  await p.getByLabel('Hub endpoint').fill(HUB_URL);
-  await p.getByLabel('Hub repo id').fill(TINY_REPO);
-  await p.getByRole('button', { name: 'Load repo' }).click();
-  await expect(p.getByTestId('model-label')).toHaveText(TINY_REPO);
-}
 
 /** The adapter of library entry `name`, exported as a PEFT zip: tensor name → values. */
 async function exported(page: Page, name: string): Promise<Map<string, Float32Array>> {
@@ -34,10 +25,8 @@ test('reload in the middle of a run with default settings: it resumes from its c
 }) => {
   test.setTimeout(600_000);
   await openApp(page);
-  await loadTiny(page);
-  const data = await openTab(page, 'Data');
-  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
-  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+  await loadTinyRepo(page);
+  await importGoldenRows(page);
   let panel = await openTab(page, 'Train');
   // checkpoints are time-based by default (60 s) and not by steps
   const seconds = panel.getByLabel('Seconds between checkpoints');
@@ -67,7 +56,7 @@ test('reload in the middle of a run with default settings: it resumes from its c
     });
     page.once('dialog', (d) => void d.accept());
     await page.reload();
-    await loadTiny(page);
+    await loadTinyRepo(page);
     panel = await openTab(page, 'Train');
     const row = history.getByRole('row').filter({ hasText: 'reloaded run' });
     await expect(row).toContainText('interrupted');
@@ -105,10 +94,8 @@ test('a resume on a changed dataset is refused with a message; the run stays res
 }) => {
   test.setTimeout(300_000);
   await openApp(page);
-  await loadTiny(page);
-  let data = await openTab(page, 'Data');
-  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
-  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+  await loadTinyRepo(page);
+  await importGoldenRows(page);
   let panel = await openTab(page, 'Train');
   await typeInto(panel.getByLabel('Steps', { exact: true }), '400');
   await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
@@ -121,7 +108,7 @@ test('a resume on a changed dataset is refused with a message; the run stays res
   await expect(progress).toHaveAttribute('aria-valuetext', /^paused · step \d+ .*checkpoint at [1-9]/);
   page.once('dialog', (d) => void d.accept());
   await page.reload();
-  await loadTiny(page);
+  await loadTinyRepo(page);
   panel = await openTab(page, 'Train');
   const row = panel
     .getByRole('table', { name: 'Run history' })
@@ -131,7 +118,7 @@ test('a resume on a changed dataset is refused with a message; the run stays res
   const kept = Number(/(\d+) \/ 400/.exec(await row.innerText())![1]);
   expect(kept).toBeGreaterThan(0);
 
-  data = await openTab(page, 'Data');
+  const data = await openTab(page, 'Data');
   await data.getByRole('button', { name: 'Delete row 4' }).click();
   await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('data (3)');
   await openTab(page, 'Train');
@@ -154,10 +141,8 @@ test('a NaN loss from an absurd learning rate pauses the run at its last good st
 }) => {
   test.setTimeout(300_000);
   await openApp(page);
-  await loadTiny(page);
-  const data = await openTab(page, 'Data');
-  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
-  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+  await loadTinyRepo(page);
+  await importGoldenRows(page);
   const panel = await openTab(page, 'Train');
   await typeInto(panel.getByLabel('Steps', { exact: true }), '6');
   await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');

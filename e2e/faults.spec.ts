@@ -4,23 +4,22 @@
 // leaving mid-run, a full disk in the worker, the engine worker dying, and a run owned by another tab.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { HUB_URL, TINY_REPO } from './env';
-import { importData, openApp, openTab, shot, typeInto } from './helpers';
-
-async function loadTiny(page: Page) {
-  const p = await openTab(page, 'Model');
-  await p.getByLabel('Hub endpoint').fill(HUB_URL);
-  await p.getByLabel('Hub repo id').fill(TINY_REPO);
-  await p.getByRole('button', { name: 'Load repo' }).click();
-  await expect(p.getByTestId('model-label')).toHaveText(TINY_REPO);
-}
+import { TINY_REPO } from './env';
+import {
+  expectUserDataIntact,
+  importData,
+  importGoldenRows,
+  loadTinyRepo,
+  openApp,
+  openTab,
+  shot,
+  typeInto,
+} from './helpers';
 
 /** Model, 4 pre-tokenized rows, and a long run's settings (a checkpoint every step). */
 async function prepare(page: Page) {
-  await loadTiny(page);
-  const data = await openTab(page, 'Data');
-  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
-  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+  await loadTinyRepo(page);
+  await importGoldenRows(page);
   const panel = await openTab(page, 'Train');
   await typeInto(panel.getByLabel('Steps', { exact: true }), '400');
   await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
@@ -33,7 +32,7 @@ const stepOf = async (progress: Locator) =>
 
 test('number fields keep what is typed; invalid text is marked and blocks Start', async ({ page }) => {
   await openApp(page);
-  await loadTiny(page);
+  await loadTinyRepo(page);
   const data = await openTab(page, 'Data');
   await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
   const panel = await openTab(page, 'Train');
@@ -98,11 +97,7 @@ test('a run under faults: double Start, refused loads and deletions, full disk, 
   const row = history.getByRole('row').filter({ hasText: 'faults run' });
   /** The dataset and the saved adapter are as they were; back on the Train tab. */
   const intact = async () => {
-    const data = await openTab(page, 'Data');
-    await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('data (4)');
-    await expect(data.getByRole('table', { name: 'Rows of data' }).getByRole('row')).toHaveCount(5);
-    lib = await openTab(page, 'Adapters & Export');
-    await expect(lib.getByLabel('Name of adapter adapter_after')).toHaveValue('adapter_after');
+    await expectUserDataIntact(page);
     panel = await openTab(page, 'Train');
   };
 
@@ -215,7 +210,7 @@ test('a run under faults: double Start, refused loads and deletions, full disk, 
     await expect(row).toContainText(new RegExp(`(${ckpt}|${ckpt + 1}) / 400`));
     await shot(page, 'fault-worker-died');
     // a new engine starts; with the model loaded again the run can resume from its checkpoint
-    await loadTiny(page);
+    await loadTinyRepo(page);
     await intact();
     await expect(row.getByRole('button', { name: 'Resume faults run' })).toBeEnabled();
   });

@@ -4,8 +4,15 @@
 // a new device; chat works again after a loss (the weights are uploaded again). Dataset, checkpoint and saved
 // adapters stay as they were.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { HUB_URL, TINY_REPO } from './env';
-import { importData, openApp, openTab, shot, typeInto } from './helpers';
+import {
+  expectUserDataIntact,
+  importGoldenRows,
+  loadTinyRepo,
+  openApp,
+  openTab,
+  shot,
+  typeInto,
+} from './helpers';
 
 const engineWorker = (page: Page) => page.workers().find((w) => w.url().includes('engine'))!;
 /** Destroys the engine worker's GPUDevice; resolves once its `lost` promise has. */
@@ -19,15 +26,9 @@ const stepOf = async (progress: Locator) =>
 test('the GPU is reset mid-run: interrupted at its checkpoint, resumed on a new device', async ({ page }) => {
   test.setTimeout(420_000);
   await openApp(page);
-  const model = await openTab(page, 'Model');
-  await model.getByLabel('Hub endpoint').fill(HUB_URL);
-  await model.getByLabel('Hub repo id').fill(TINY_REPO);
-  await model.getByRole('button', { name: 'Load repo' }).click();
-  await expect(model.getByTestId('model-label')).toHaveText(TINY_REPO);
-  const data = await openTab(page, 'Data');
-  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
-  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
-  let lib = await openTab(page, 'Adapters & Export');
+  await loadTinyRepo(page);
+  await importGoldenRows(page);
+  const lib = await openTab(page, 'Adapters & Export');
   await lib
     .getByLabel('Import PEFT adapter folder')
     .setInputFiles('tests/fixtures/golden/llama/adapter_after');
@@ -58,11 +59,7 @@ test('the GPU is reset mid-run: interrupted at its checkpoint, resumed on a new 
   await expect(row).not.toContainText('failed');
   await shot(page, 'fault-device-lost');
   // nothing of the user's was touched
-  const data2 = await openTab(page, 'Data');
-  await expect(data2.getByRole('combobox', { name: 'Dataset' })).toContainText('data (4)');
-  await expect(data2.getByRole('table', { name: 'Rows of data' }).getByRole('row')).toHaveCount(5);
-  lib = await openTab(page, 'Adapters & Export');
-  await expect(lib.getByLabel('Name of adapter adapter_after')).toHaveValue('adapter_after');
+  await expectUserDataIntact(page);
 
   // resumed from the history on a new device: from the kept step, and on past it
   panel = await openTab(page, 'Train');

@@ -2,6 +2,7 @@
 // screenshot of a panel under e2e-artifacts/ (kept as test artifacts), refresh the README's screenshot.
 import { mkdirSync } from 'node:fs';
 import { expect, type Locator, type Page } from '@playwright/test';
+import { HUB_URL, TINY_REPO } from './env';
 
 export const TAB_NAMES = ['Model', 'Data', 'Train', 'Chat', 'Adapters & Export', 'Evaluate'] as const;
 export type TabName = (typeof TAB_NAMES)[number];
@@ -65,4 +66,30 @@ export async function typeInto(field: Locator, text: string) {
   await field.press('ControlOrMeta+a');
   await field.pressSequentially(text);
   await field.press('Tab');
+}
+
+/** Loads the tiny Llama from the mock Hub (e2e/hub-server.ts), as a user loads a Hub repo. */
+export async function loadTinyRepo(page: Page) {
+  const p = await openTab(page, 'Model');
+  await p.getByLabel('Hub endpoint').fill(HUB_URL);
+  await p.getByLabel('Hub repo id').fill(TINY_REPO);
+  await p.getByRole('button', { name: 'Load repo' }).click();
+  await expect(p.getByTestId('model-label')).toHaveText(TINY_REPO);
+}
+
+/** Imports the golden Llama's 4 pre-tokenized rows (dataset "data") on the Data tab; returns that panel. */
+export async function importGoldenRows(page: Page) {
+  const data = await openTab(page, 'Data');
+  await importData(data, 'tests/fixtures/golden/llama/data.jsonl');
+  await expect(data.getByRole('region', { name: 'Import report' })).toContainText('4 rows imported');
+  return data;
+}
+
+/** After a fault: dataset "data" still has its 4 rows and the saved adapter "adapter_after" is in the library. */
+export async function expectUserDataIntact(page: Page) {
+  const data = await openTab(page, 'Data');
+  await expect(data.getByRole('combobox', { name: 'Dataset' })).toContainText('data (4)');
+  await expect(data.getByRole('table', { name: 'Rows of data' }).getByRole('row')).toHaveCount(5);
+  const lib = await openTab(page, 'Adapters & Export');
+  await expect(lib.getByLabel('Name of adapter adapter_after')).toHaveValue('adapter_after');
 }
