@@ -136,7 +136,7 @@ test('a resume on a changed dataset is refused with a message; the run stays res
   await expect(progress).not.toHaveAttribute('aria-valuetext', /^failed/);
 });
 
-test('a NaN loss from an absurd learning rate pauses the run at its last good step, with a message', async ({
+test('a NaN loss from an absurd learning rate pauses the run at its last good step, with a message; it resumes at a lower rate', async ({
   page,
 }) => {
   test.setTimeout(300_000);
@@ -169,5 +169,15 @@ test('a NaN loss from an absurd learning rate pauses the run at its last good st
     .filter({ hasText: 'nan run' });
   await expect(row).toContainText('paused');
   await expect(row).toContainText(`${bad - 1} / 6`);
-  await expect(row.getByRole('button', { name: 'Resume nan run' })).toBeEnabled();
+  // the row offers the run's rate for the resume; the lowered rate is the run's from the kept step on. (Here
+  // the one step taken at 1e30 already blew the weights up, so the resumed step fails again, at the new rate.)
+  const lr = row.getByLabel('Peak LR when resuming nan run');
+  await expect(lr).toHaveValue('1e+30');
+  await typeInto(lr, '0.001');
+  await row.getByRole('button', { name: 'Resume nan run' }).click();
+  await expect(
+    page.getByRole('alert').filter({ hasText: "Try a lower learning rate (this run's is 0.001)." }).first(),
+  ).toContainText(`the run is paused at step ${bad - 1}`, { timeout: 120_000 });
+  await expect(row).toContainText('paused');
+  await expect(row.getByLabel('Peak LR when resuming nan run')).toHaveValue('0.001');
 });

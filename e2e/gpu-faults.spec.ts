@@ -1,8 +1,8 @@
 // The GPU under faults (SwiftShader WebGPU): the engine worker's real GPUDevice is destroyed as a GPU reset
 // destroys it (`self.__loraStudio.loseDevice()` in the worker calls device.destroy(); its `lost` promise
-// resolves as on a reset). A run training then ends interrupted at its last checkpoint, says so, and resumes on
-// a new device; chat works again after a loss (the weights are uploaded again). Dataset, checkpoint and saved
-// adapters stay as they were.
+// resolves as on a reset). A run training then ends interrupted at its last checkpoint, says so, and resumes
+// on a new device; one lost before its first checkpoint starts again from step 0; chat works again after a
+// loss (the weights are uploaded again). Dataset, checkpoint and saved adapters stay as they were.
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import {
   expectUserDataIntact,
@@ -72,6 +72,46 @@ test('the GPU is reset mid-run: interrupted at its checkpoint, resumed on a new 
   await expect(progress).toHaveAttribute('aria-valuetext', /^running /);
   await panel.getByRole('button', { name: 'Stop' }).click();
   await expect(progress).toHaveAttribute('aria-valuetext', /^stopped /, { timeout: 60_000 });
+});
+
+test('the GPU is reset before the first checkpoint: the run starts again from step 0', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await loadTinyRepo(page);
+  await importGoldenRows(page);
+  const panel = await openTab(page, 'Train');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), '400');
+  await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
+  await typeInto(panel.getByLabel('Seconds between checkpoints'), '3600');
+  await panel.getByLabel('Run name').fill('early run');
+  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
+  const row = panel
+    .getByRole('table', { name: 'Run history' })
+    .getByRole('row')
+    .filter({ hasText: 'early run' });
+  await panel.getByRole('button', { name: 'Start training' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^running · step [1-9]/, { timeout: 180_000 });
+  await expect(progress).not.toHaveAttribute('aria-valuetext', /checkpoint at/);
+
+  expect(await loseDevice(page)).toBe(true);
+  const alert = page.getByRole('alert').filter({ hasText: 'The GPU was reset (device lost).' }).first();
+  await expect(alert).toContainText(
+    'No checkpoint was kept yet: Start again in the run history trains it again from step 0.',
+  );
+  await expect(row).toContainText('interrupted');
+  await expect(row).toContainText('0 / 400');
+  await expect(row.getByRole('button', { name: 'Resume early run' })).toHaveCount(0);
+  const data = await openTab(page, 'Data'); // the dataset is as it was
+  await expect(data.getByRole('table', { name: 'Rows of data' }).getByRole('row')).toHaveCount(5);
+  await openTab(page, 'Train');
+
+  // the same run, again from step 0 on a new device, its curves cleared
+  await row.getByRole('button', { name: 'Start early run again' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^(starting|running) · step 0 \/ 400/);
+  await expect.poll(() => stepOf(progress), { timeout: 180_000 }).toBeGreaterThan(0);
+  await panel.getByRole('button', { name: 'Stop' }).click();
+  await expect(progress).toHaveAttribute('aria-valuetext', /^stopped /, { timeout: 60_000 });
+  await expect(row).toContainText('stopped');
 });
 
 test('chat works again after the GPU is reset: the model is uploaded to a new device', async ({ page }) => {

@@ -3,10 +3,18 @@
 import { expect, test, type Page } from '@playwright/test';
 import { GATED_REPO, HUB_TOKEN, HUB_URL, TINY_REPO } from './env';
 import { openApp, openTab, shot } from './helpers';
+import { startHubServer, type HubServer } from './hub-server';
 
-async function setHub(page: Page, token = '') {
+// this file's own mock Hub: its request log sees only this test's page (other tests may run beside it)
+let hub: HubServer;
+test.beforeAll(async () => {
+  hub = await startHubServer({ port: 0, repos: { [TINY_REPO]: 'tests/fixtures/golden/llama/model' } });
+});
+test.afterAll(() => hub?.close());
+
+async function setHub(page: Page, token = '', url = HUB_URL) {
   const panel = await openTab(page, 'Model');
-  await panel.getByLabel('Hub endpoint').fill(HUB_URL);
+  await panel.getByLabel('Hub endpoint').fill(url);
   await panel.getByLabel('Access token').fill(token);
   return panel;
 }
@@ -18,12 +26,9 @@ async function load(page: Page, repo: string) {
   return panel;
 }
 
-test('loads a Hub repo, shows its facts, and loads it again from the browser cache', async ({
-  page,
-  request,
-}) => {
+test('loads a Hub repo, shows its facts, and loads it again from the browser cache', async ({ page }) => {
   await openApp(page);
-  await setHub(page);
+  await setHub(page, '', hub.url);
   const panel = await load(page, TINY_REPO);
   const facts = panel.getByRole('region', { name: 'Model facts' });
   await expect(facts.getByTestId('model-label')).toHaveText(TINY_REPO);
@@ -37,15 +42,12 @@ test('loads a Hub repo, shows its facts, and loads it again from the browser cac
   await expect(panel.getByText(/^Loaded /)).toBeVisible();
   await shot(page, 'model-loaded');
 
-  const before = (
-    (await (await request.get(`${HUB_URL}/__log`)).json()) as { method: string; path: string }[]
-  ).length;
+  const before = hub.log.length;
   await page.reload();
   const again = await load(page, TINY_REPO);
   await expect(again.getByTestId('model-label')).toHaveText(TINY_REPO);
   await expect(again).toContainText('from browser cache');
-  const log = (await (await request.get(`${HUB_URL}/__log`)).json()) as { method: string; path: string }[];
-  expect(log.slice(before).filter((r) => r.path.includes(TINY_REPO))).toEqual([]);
+  expect(hub.log.slice(before).filter((r) => r.path.includes(TINY_REPO))).toEqual([]);
 });
 
 test('a gated repo needs the access token', async ({ page }) => {

@@ -78,7 +78,9 @@ function deviceLost(info: DeviceLostInfo) {
 /** What a run training on a lost device tells the user: it is interrupted, resumable from its checkpoint. */
 export const deviceLostMessage = (kept?: number) =>
   'The GPU was reset (device lost). ' +
-  (kept ? `Resume continues from step ${kept}.` : 'No checkpoint was kept yet: start the run again.');
+  (kept
+    ? `Resume continues from step ${kept}.`
+    : 'No checkpoint was kept yet: Start again in the run history trains it again from step 0.');
 
 /** How many times this worker lost its GPU device. */
 export const deviceLosses = () => losses.length;

@@ -28,6 +28,8 @@ export interface TrainRequest {
   config: Partial<TrainConfig>;
   /** Continue this run from its last checkpoint (same dataset and config). */
   resumeRunId?: string;
+  /** With resumeRunId: the peak learning rate from here on (a run paused on a NaN/Inf step); kept in the run. */
+  resumeLr?: number;
   /** Start from a library adapter's weights (its rank, alpha and targets win). */
   initAdapterId?: string;
 }
@@ -90,28 +92,46 @@ interface OpenRun {
 
 /**
  * Reopens a run at its last checkpoint. The data is checked before anything changes: a run whose dataset
- * changed stays as it was (resumable once the original rows are back).
+ * changed stays as it was (resumable once the original rows are back). A run that ended before its first
+ * checkpoint (a GPU reset, a dead worker) starts again from step 0, from its start adapter if it had one.
  */
 async function reopenRun(d: store.DB, req: TrainRequest, runId: string): Promise<OpenRun> {
   const prev = await store.getRun(d, runId);
   if (!prev) throw new UserError('that run no longer exists');
-  const cfg = resolveTrainConfig(prev.config as Partial<TrainConfig>);
+  const cfg = resolveTrainConfig({
+    ...(prev.config as Partial<TrainConfig>),
+    ...(req.resumeLr !== undefined ? { lr: req.resumeLr } : {}),
+  });
   const ckpt = await store.latestCheckpoint(d, prev.id);
   const resume = ckpt?.data as Checkpoint | undefined;
-  if (!ckpt || !resume) throw new UserError(`run "${prev.name}" has no checkpoint to resume from`);
   const examples = examplesFor(req, cfg);
-  checkResumeData(resume, examples.fingerprint);
-  if (!resume.data && (prev.config as { rows?: number }).rows !== req.rows.length)
-    throw new UserError('the dataset changed since this run was paused; start a new run instead');
+  if (resume) {
+    checkResumeData(resume, examples.fingerprint);
+    if (!resume.data && (prev.config as { rows?: number }).rows !== req.rows.length)
+      throw new UserError('the dataset changed since this run was paused; start a new run instead');
+  }
+  const initId = (prev.config as { initAdapterId?: string }).initAdapterId;
+  const init = !resume && initId ? (await startAdapter(d, initId)).weights : undefined;
   const release = await holdRunLock(prev.id, prev.name);
   try {
-    await store.rewindRun(d, prev.id, ckpt.step);
-    const run = await store.updateRun(d, prev.id, { status: 'running', error: undefined });
-    return { run, cfg, resume, examples, release };
+    await store.rewindRun(d, prev.id, ckpt && resume ? ckpt.step : 0);
+    const run = await store.updateRun(d, prev.id, {
+      status: 'running',
+      error: undefined,
+      ...(cfg.lr !== prev.config.lr ? { config: { ...prev.config, lr: cfg.lr } } : {}),
+    });
+    return { run, cfg, resume, init, examples, release };
   } catch (e) {
     release();
     throw e;
   }
+}
+
+/** A library adapter a run starts from. */
+async function startAdapter(d: store.DB, id: string) {
+  const files = await store.getAdapterFiles(d, id);
+  if (!files) throw new UserError('the chosen start adapter is no longer in the library');
+  return readAdapter(memorySource(files, 'library adapter'), getModel().model.config);
 }
 
 /** A new run's record (and lock); a library adapter to start from sets its rank, alpha and targets. */
@@ -120,9 +140,7 @@ async function createRun(d: store.DB, req: TrainRequest): Promise<OpenRun> {
   let cfg = resolveTrainConfig(req.config);
   let init: LoraWeights | undefined;
   if (req.initAdapterId) {
-    const files = await store.getAdapterFiles(d, req.initAdapterId);
-    if (!files) throw new UserError('the chosen start adapter is no longer in the library');
-    const a = await readAdapter(memorySource(files, 'library adapter'), m.model.config);
+    const a = await startAdapter(d, req.initAdapterId);
     init = a.weights;
     cfg = resolveTrainConfig({
       ...cfg,
@@ -137,7 +155,10 @@ async function createRun(d: store.DB, req: TrainRequest): Promise<OpenRun> {
     model: m.label,
     datasetId: req.datasetId,
     datasetName: req.datasetName,
-    config: { ...cfg, rows: req.rows.length } as unknown as Record<string, unknown>,
+    config: { ...cfg, rows: req.rows.length, initAdapterId: req.initAdapterId } as unknown as Record<
+      string,
+      unknown
+    >,
     totalSteps: 0,
   });
   return { run, cfg, init, release: await holdRunLock(run.id, run.name) };

@@ -26,6 +26,8 @@ export function parseNumber(text: string, rule: NumberRule): { value: number } |
 
 export function NumberInput(props: {
   id: string;
+  /** The accessible name where no <label> names the box. */
+  ariaLabel?: string;
   describedBy?: string;
   value: number;
   rule: NumberRule;
@@ -59,6 +61,7 @@ export function NumberInput(props: {
     <>
       <input
         id={props.id}
+        aria-label={props.ariaLabel}
         className={props.className}
         type="text"
         inputMode={props.rule.integer ? 'numeric' : 'decimal'}

@@ -166,8 +166,11 @@ export function startTraining(opts: { name: string; initAdapterId?: string }) {
   });
 }
 
-/** Continues an interrupted, paused or stopped run from its last checkpoint, with its dataset. */
-export function resumeRun(run: RunRecord) {
+/**
+ * Continues an interrupted, paused or stopped run from its last checkpoint, with its dataset; `lr` sets
+ * the peak learning rate from there on (a run paused on a NaN/Inf step is resumed lower).
+ */
+export function resumeRun(run: RunRecord, lr?: number) {
   return exclusive(async () => {
     if (st().runsElsewhere.includes(run.id))
       return st().notify('error', `run "${run.name}" is running in another tab of the studio`);
@@ -175,7 +178,7 @@ export function resumeRun(run: RunRecord) {
     const ds = await storage.getDataset(await db(), run.datasetId);
     if (!ds) return st().notify('error', `the dataset "${run.datasetName}" of this run was deleted`);
     // the steps after the checkpoint are trained again: the curves start from what is kept
-    const kept = run.checkpointStep ?? run.step;
+    const kept = run.checkpointId ? (run.checkpointStep ?? run.step) : 0; // none kept: from step 0
     const metrics = (await storage.getMetrics(await db(), run.id)).filter((m) => m.step <= kept);
     const live = blankRun(run.name, ds.id);
     live.runId = run.id;
@@ -193,6 +196,7 @@ export function resumeRun(run: RunRecord) {
         rows: ds.rows,
         config: run.config as Partial<TrainConfig>,
         resumeRunId: run.id,
+        ...(lr !== undefined ? { resumeLr: lr } : {}),
       },
       run.status,
     );
@@ -224,7 +228,7 @@ export async function interruptLiveRun(why: string): Promise<string | null> {
     `${why}. Run "${r.name}" was interrupted; ` +
     (kept
       ? `its checkpoint of step ${kept} is kept: load the model again, then resume it from the run history.`
-      : 'it had no checkpoint yet, so it has to start again.');
+      : 'it had no checkpoint yet: Start again in the run history trains it again from step 0.');
   st().patchRun({ status: 'interrupted', message, ended: true });
   if (r.runId) await storage.interruptRun(await db(), r.runId, message).catch(() => undefined);
   await refreshRuns();

@@ -1,12 +1,14 @@
 // Past runs from IndexedDB: status, steps, losses, date; show curves, resume from the last checkpoint, delete.
 // An interrupted or paused run shows the step of its last checkpoint (what a resume keeps); a run that
-// another tab owns shows as running there; deleting this tab's live run asks to stop it first.
+// another tab owns shows as running there; deleting this tab's live run asks to stop it first. A run paused
+// by a fault (a NaN/Inf step) offers its learning rate for the resume, so it can continue lower.
 import { useState } from 'react';
 import type { RunRecord } from '../../storage/db';
 import { useStudio } from '../../state/store';
 import { liveRun } from '../../state/train';
 import { deleteRun, resumeRun, showRun, stopAndDeleteRun } from '../actions/train';
 import { Empty, TableHead } from '../common';
+import { NumberInput } from '../NumberInput';
 import { date, loss } from '../format';
 
 export function RunHistory({ busy }: { busy: boolean }) {
@@ -15,15 +17,17 @@ export function RunHistory({ busy }: { busy: boolean }) {
   const elsewhere = useStudio((s) => s.runsElsewhere);
   const liveId = useStudio((s) => liveRun(s)?.runId);
   const [confirm, setConfirm] = useState<string | null>(null);
+  const [resumeLr, setResumeLr] = useState<Record<string, number>>({});
+  const [lrInvalid, setLrInvalid] = useState<string | null>(null);
   if (runs.length === 0) return <Empty>No runs yet.</Empty>;
   // a run that did not end cleanly keeps what its last checkpoint holds: Resume continues from there
+  // (one that ended before its first checkpoint keeps nothing: it starts again from step 0)
   const kept = (r: RunRecord) =>
-    ['interrupted', 'paused', 'failed'].includes(r.status) ? (r.checkpointStep ?? r.step) : r.step;
+    ['interrupted', 'paused', 'failed'].includes(r.status) ? (r.checkpointStep ?? 0) : r.step;
   const canResume = (r: RunRecord) =>
     !busy &&
     !elsewhere.includes(r.id) &&
-    !!r.checkpointId &&
-    ['interrupted', 'paused', 'stopped', 'failed'].includes(r.status) &&
+    (r.checkpointId ? ['interrupted', 'paused', 'stopped', 'failed'] : ['interrupted']).includes(r.status) &&
     (kept(r) < r.totalSteps || !r.adapterId);
   return (
     <div className="table-wrap">
@@ -58,17 +62,34 @@ export function RunHistory({ busy }: { busy: boolean }) {
                 >
                   Show
                 </button>
+                {canResume(r) && r.status === 'paused' && r.error && (
+                  <span className="small resume-lr">
+                    <span aria-hidden>lr</span>
+                    <NumberInput
+                      id={`resume-lr-${r.id}`}
+                      ariaLabel={`Peak LR when resuming ${r.name}`}
+                      value={resumeLr[r.id] ?? Number(r.config.lr)}
+                      rule={{ min: 0 }}
+                      onCommit={(v) => setResumeLr((m) => ({ ...m, [r.id]: v }))}
+                      onValidity={(e) => setLrInvalid(e ? r.id : null)}
+                    />
+                  </span>
+                )}
                 {canResume(r) && (
                   <button
                     className="small"
-                    aria-label={`Resume ${r.name}`}
-                    disabled={modelLabel !== r.model}
+                    aria-label={r.checkpointId ? `Resume ${r.name}` : `Start ${r.name} again`}
+                    disabled={modelLabel !== r.model || lrInvalid === r.id}
                     title={
-                      modelLabel !== r.model ? `load ${r.model} first` : 'continue from the last checkpoint'
+                      modelLabel !== r.model
+                        ? `load ${r.model} first`
+                        : r.checkpointId
+                          ? 'continue from the last checkpoint'
+                          : 'no checkpoint was kept: train again from step 0 with the same settings'
                     }
-                    onClick={() => void resumeRun(r)}
+                    onClick={() => void resumeRun(r, resumeLr[r.id])}
                   >
-                    Resume
+                    {r.checkpointId ? 'Resume' : 'Start again'}
                   </button>
                 )}
                 {confirm === r.id ? (
