@@ -34,6 +34,33 @@ describe('train_hf.py', () => {
     expect(py).toContain('max_steps=5,');
     expect(py).not.toMatch(/^\s*(from|import) trl/m);
     expect(files['README.md']).toContain('python train_hf.py');
+    // the studio's default checkpoints (every 60 s of training) through the timed callback
+    expect(files['train_trl.py']).toContain('CHECKPOINT_SECONDS = 60');
+    for (const f of ['train_hf.py', 'train_trl.py']) {
+      expect(files[f]).toContain('save_steps=10**12,');
+      expect(files[f]).toContain('callbacks=[timed_checkpoints(TrainerCallback, CHECKPOINT_SECONDS)]');
+    }
+  });
+
+  it.skipIf(!python)('asks for a checkpoint each time 60 s of training have passed since the last', () => {
+    for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+    const script = [
+      'import sys, json',
+      `sys.path.insert(0, ${JSON.stringify(dir)})`,
+      'import train_hf',
+      'now = [0.0]',
+      'class Base: pass',
+      'class Control: should_save = False',
+      'cb = train_hf.timed_checkpoints(Base, train_hf.CHECKPOINT_SECONDS, clock=lambda: now[0])',
+      'c = Control(); cb.on_train_begin(None, None, c); saves = []',
+      'for t in [10, 59.9, 60, 61, 119, 121]:',
+      '    now[0] = t; c.should_save = False; cb.on_step_end(None, None, c); saves.append(c.should_save)',
+      '    if c.should_save: cb.on_save(None, None, c)',
+      'print(json.dumps(saves))',
+    ].join('\n');
+    const r = spawnSync(python!, ['-c', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([false, false, true, false, false, true]);
   });
 
   it.skipIf(!python)('loads without TRL and pads a batch with masked labels', () => {

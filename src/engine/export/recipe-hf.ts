@@ -3,7 +3,7 @@
 // preparation (the studio's rule for trained tokens) from train_trl.py, which loads TRL only inside its main().
 import type { TrainConfig } from '../train/config';
 import { resolveTargets } from '../train/config';
-import { hfScheduler, type TrlScriptOptions } from './recipe-trl';
+import { hfScheduler, pySaveArgs, type TrlScriptOptions } from './recipe-trl';
 import { pyFloat, pyLiteral, pyLoraConfig } from './recipe-values';
 
 /** What train_hf.py needs (no TRL, no datasets). */
@@ -37,7 +37,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from train_trl import (  # noqa: E402  the studio's data preparation, shared with the TRL recipe
-    BASE_MODEL, DATA, IGNORE, PACKING, SEED, SHUFFLE, TEMPLATE_FILE, VAL_SPLIT, build_examples,
+    BASE_MODEL, CHECKPOINT_SECONDS, DATA, IGNORE, PACKING, SEED, SHUFFLE, TEMPLATE_FILE, VAL_SPLIT,
+    build_examples, timed_checkpoints,
 )
 
 
@@ -58,7 +59,9 @@ def pad_batch(examples, pad_id):
 def main():
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments, set_seed
+    from transformers import (
+        AutoModelForCausalLM, AutoTokenizer, Trainer, TrainerCallback, TrainingArguments, set_seed,
+    )
 
     set_seed(SEED)
     if PACKING:
@@ -107,7 +110,7 @@ def main():
         data_seed=SEED,
         bf16=bf16,
         logging_steps=1,
-        save_strategy="no",  # the adapter is saved once, at the end
+        ${pySaveArgs(c)}
         report_to="none",
         remove_unused_columns=False,
     )
@@ -126,6 +129,7 @@ def main():
         train_dataset=train,
         eval_dataset=val or None,
         data_collator=lambda batch: pad_batch(batch, pad_id),
+        callbacks=[timed_checkpoints(TrainerCallback, CHECKPOINT_SECONDS)] if CHECKPOINT_SECONDS > 0 else None,
     )
     trainer.train()
     if val:

@@ -23,6 +23,17 @@ export function hfScheduler(c: Pick<TrainConfig, 'schedule' | 'warmup'>): string
   return c.schedule === 'constant' && c.warmup > 0 ? 'constant_with_warmup' : c.schedule;
 }
 
+/**
+ * TrainingArguments' saving for the studio's checkpoints: every N steps natively; by time through the
+ * script's timed_checkpoints callback (the steps strategy with no step count of its own then).
+ */
+export function pySaveArgs(c: TrainConfig, indent = '        '): string {
+  if (c.checkpointEvery > 0) return `save_strategy="steps",\n${indent}save_steps=${c.checkpointEvery},`;
+  if (c.checkpointSeconds > 0)
+    return `save_strategy="steps",  # by time: timed_checkpoints asks for each save\n${indent}save_steps=10**12,`;
+  return 'save_strategy="no",  # the adapter is saved once, at the end';
+}
+
 export function trlScript(o: TrlScriptOptions): string {
   const c = o.train;
   const targets = c.targets === 'all-linear' ? 'all-linear' : resolveTargets(c.targets);
@@ -36,10 +47,7 @@ export function trlScript(o: TrlScriptOptions): string {
       : c.valSplit > 0
         ? 'eval_strategy="no",  # validation loss once, after training'
         : 'eval_strategy="no",';
-  const saveArgs =
-    c.checkpointEvery > 0
-      ? `save_strategy="steps",\n        save_steps=${c.checkpointEvery},`
-      : 'save_strategy="no",  # the adapter is saved once, at the end';
+  const saveArgs = pySaveArgs(c);
   return `"""LoRA fine-tuning of ${o.baseModel} on data.jsonl with TRL, exported from LoRA Studio.
 
 The same run as in the studio: the same rows, the same tokens trained (the studio's rule, applied by
@@ -56,6 +64,7 @@ The adapter (PEFT: adapter_config.json + adapter_model.safetensors) is written t
 
 import json
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -70,7 +79,33 @@ VAL_SPLIT = ${pyFloat(c.valSplit)}
 SEED = ${c.seed}
 SHUFFLE = ${pyLiteral(c.shuffle)}
 PACKING = ${pyLiteral(c.packing)}
+# The studio's checkpoints: every CHECKPOINT_STEPS optimizer steps and every CHECKPOINT_SECONDS of training
+# (0 = off), written to ./checkpoints.
+CHECKPOINT_STEPS = ${c.checkpointEvery}
+CHECKPOINT_SECONDS = ${c.checkpointSeconds}
 IGNORE = -100
+
+
+def timed_checkpoints(callback_base, seconds, clock=time.monotonic):
+    """A Trainer callback (callback_base: transformers.TrainerCallback) that asks for a checkpoint once
+    \`seconds\` of training have passed since the last one, as the studio's time-based checkpoints do."""
+
+    class TimedCheckpoints(callback_base):
+        def __init__(self):
+            self.last = clock()
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.last = clock()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if clock() - self.last >= seconds:
+                control.should_save = True
+            return control
+
+        def on_save(self, args, state, control, **kwargs):
+            self.last = clock()
+
+    return TimedCheckpoints()
 
 
 def template_spans(tok, template, messages):
@@ -178,7 +213,7 @@ def main():
     import torch
     from datasets import Dataset
     from peft import LoraConfig
-    from transformers import AutoTokenizer, set_seed
+    from transformers import AutoTokenizer, TrainerCallback, set_seed
     from trl import SFTConfig, SFTTrainer
 
     set_seed(SEED)
@@ -254,6 +289,7 @@ def main():
         eval_dataset=val,
         processing_class=tok,
         peft_config=peft_config,
+        callbacks=[timed_checkpoints(TrainerCallback, CHECKPOINT_SECONDS)] if CHECKPOINT_SECONDS > 0 else None,
     )
     trainer.train()
     if val is not None:

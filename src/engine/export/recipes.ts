@@ -163,6 +163,8 @@ check with \`axolotl preprocess axolotl.yaml --debug\`.${kinds.includes('text') 
   packs best-fit decreasing, the studio in order), so the number of sequences and steps can differ.
 - **Validation loss**: transformers averages the per-batch losses; the studio divides the summed token
   losses by the token count over the whole split.
-${joined}- **Speed and memory**: gradient checkpointing is on (TRL's default); it changes nothing in the numbers.
+${joined}- **Checkpoints**: the Python scripts save to \`./checkpoints\` as the studio does (every N steps, and every
+  N seconds of training through their \`timed_checkpoints\` callback); Axolotl's config can only save by steps.
+- **Speed and memory**: gradient checkpointing is on (TRL's default); it changes nothing in the numbers.
 `;
 }
