@@ -1,15 +1,17 @@
-// Generation with a static KV cache kept on the device: prompts are left-padded to a common length and
-// prefilled in one run, then one token per run; logits come back for sampling on the host. Adapters are
-// inputs (B pre-scaled by the LoRA scale), so switching adapters or running the base rebuilds nothing.
+// Generation with a static KV cache kept on the device: prompts are padded to a common length and prefilled
+// in one run, then one token per run; logits come back for sampling on the host. Adapters are inputs (B
+// pre-scaled by the LoRA scale), so switching adapters or running the base rebuilds nothing. The fused graphs'
+// cache is updated in place and kept between generations (cache.ts).
 import { UserError } from '../errors';
 import { toOnnx } from '../graph/onnx';
 import type { DeviceModel } from '../model/device';
 import { loraSpecs, slotKey, type LoraSpec, type LoraWeights } from '../model/lora';
-import { NEG_INF } from '../model/llama';
 import type { RtTensor, Session } from '../runtime/types';
+import { gqaInputs, KvCache, maskedInputs, type RunInputs } from './cache';
 import { bucket } from '../train/batches';
 import { loraScale, type TargetModule } from '../train/config';
 import { Rng } from '../train/rng';
+import { fusedSupported } from '../model/fused';
 import { buildInferGraph, loraInput } from './graph';
 import { defaultSampling, sampleToken, type SamplingOptions } from './sampling';
 
@@ -50,7 +52,8 @@ interface AdapterOnDevice {
 
 export interface GeneratorOptions {
   /** WebGPU: run the one-token decode graph with onnxruntime's graph capture (its shapes are static),
-   *  replaying the recorded dispatches instead of encoding them again every token. Same tokens. */
+   *  replaying the recorded dispatches instead of encoding them again every token. Same tokens. Weights, the
+   *  adapter and (fused) the cache are bound without copies; a new adapter or cache shape re-captures. */
   graphCapture?: boolean;
   /** Inference graphs from onnxruntime's fused ops (model/fused.ts; default true): fewer GPU dispatches per
    *  token, same tokens. false: the training model's ops (model/llama.ts). */
@@ -60,6 +63,8 @@ export interface GeneratorOptions {
 export class Generator {
   private sessions = new Map<string, Promise<Session>>();
   private adapter: AdapterOnDevice | null = null;
+  /** fused graphs on cpu/webgpu: the cache updated in place, kept for the next generation of its shape */
+  private kv: KvCache | null = null;
 
   constructor(
     readonly device: DeviceModel,
@@ -71,6 +76,7 @@ export class Generator {
     const rt = this.device.rt;
     if (this.adapter) for (const t of this.adapter.tensors.values()) rt.dispose(t);
     this.adapter = null;
+    await this.dropCaptured(); // they were captured with the old adapter's buffers
     if (!a) return;
     const specs = loraSpecs(this.device.config, a.targets);
     const scale = loraScale(a);
@@ -109,16 +115,46 @@ export class Generator {
         lora: ad ? { specs: ad.specs, rank: ad.rank } : undefined,
         storage: this.device.storage,
         fused: this.fused,
+        total: capture && this.fused ? S : undefined, // a captured graph replays one total length
       });
-      const keep = graph.outputs.map((v) => v.name).filter((n) => n.startsWith('present.'));
-      s = this.device.rt.createSession(toOnnx(graph), { keepOnDevice: keep, graphCapture: capture });
+      const present = graph.outputs.map((v) => v.name).filter((n) => n.startsWith('present.'));
+      // unfused: the rewritten cache comes back as new tensors each run, copied into the captured slots
+      const captureSlots = this.fused ? [] : present.map((n) => n.replace('present.', 'past.'));
+      s = this.device.rt.createSession(toOnnx(graph), {
+        keepOnDevice: present,
+        graphCapture: capture,
+        captureSlots,
+      });
       this.sessions.set(key, s);
     }
     return s;
   }
 
+  private async dropCaptured() {
+    for (const [key, s] of [...this.sessions]) {
+      if (!key.endsWith('/captured')) continue;
+      this.sessions.delete(key);
+      await (await s).release();
+    }
+  }
+
   private get fused(): boolean {
-    return this.options.fused ?? true;
+    return (this.options.fused ?? true) && fusedSupported(this.device.config);
+  }
+
+  /** The cache for B rows of S slots: the kept one (in place), else a fresh one. */
+  private async cache(B: number, S: number): Promise<KvCache> {
+    const rt = this.device.rt;
+    const inPlace = this.fused && rt.info.backend !== 'wasm'; // onnxruntime-web's wasm copies outputs
+    if (this.kv?.key === `${B}/${S}`) return this.kv;
+    if (this.kv) {
+      this.kv.dispose();
+      this.kv = null;
+      await this.dropCaptured(); // captured with the old cache's buffers
+    }
+    const kv = await KvCache.create(rt, this.device.config, B, S, inPlace);
+    if (inPlace) this.kv = kv;
+    return kv;
   }
 
   async generate(prompts: number[][], opts: GenerateOptions): Promise<GenerateResult> {
@@ -128,92 +164,43 @@ export class Generator {
     const sampling = { ...defaultSampling, ...opts.sampling };
     const rng = new Rng(opts.seed ?? 0);
     const B = prompts.length;
-    const L = bucket(Math.max(...prompts.map((p) => p.length)), 16, 1 << 30);
-    const S = bucket(L + opts.maxNewTokens, 64, 1 << 30);
-    // rows are left-padded to L, but each row's positions start at 0: the padding takes no context
     const longest = Math.max(...prompts.map((p) => p.length));
+    const L = bucket(longest, 16, 1 << 30);
+    const S = bucket(L + opts.maxNewTokens, 64, 1 << 30);
     if (longest + opts.maxNewTokens > c.max_position_embeddings) {
       throw new UserError(
         `prompt + new tokens (${longest + opts.maxNewTokens}) exceed the model's context of ${c.max_position_embeddings}`,
       );
     }
-    const KV = c.num_key_value_heads;
-    const hd = c.head_dim;
-    const pad = prompts.map((p) => L - p.length);
     const rope = await this.device.ropeTables(S);
-    const zeros = new Float32Array(B * KV * S * hd);
-    let past: Record<string, RtTensor> = {};
-    for (let i = 0; i < c.num_hidden_layers; i++) {
-      past[`past.k.${i}`] = await rt.upload('float32', zeros, this.fused ? [B, KV, hd, S] : [B, KV, S, hd]);
-      past[`past.v.${i}`] = await rt.upload('float32', zeros, [B, KV, S, hd]);
-    }
+    const kv = await this.cache(B, S);
+    const captured = !!this.options.graphCapture && rt.info.backend === 'webgpu';
+    const inputs = this.fused ? gqaInputs(rt, prompts, L, !captured) : maskedInputs(rt, prompts, L, S);
+    const prefillInputs = this.fused && captured ? gqaInputs(rt, prompts, L, true) : inputs;
     const out: number[][] = prompts.map(() => []);
     const finish: (FinishReason | null)[] = prompts.map(() => null);
     const seen = prompts.map((p) => [...p]);
     const stop = new Set(opts.stopIds);
     const V = c.vocab_size;
 
-    const run = async (
-      n: number,
-      ids: Int32Array,
-      positions: Int32Array,
-      bias: Float32Array,
-      write: Float32Array,
-      rows: Int32Array,
-    ) => {
+    const run = async ({ n, feeds: host, rows }: RunInputs) => {
+      const session = await this.session(B, n, S, B);
       const feeds: Record<string, RtTensor> = {
-        input_ids: rt.tensor('int32', ids, [B, n]),
-        position_ids: this.fused
-          ? rt.tensor(
-              'int64',
-              BigInt64Array.from(positions, (p) => BigInt(p)),
-              [B, n],
-            )
-          : rt.tensor('int32', positions, [B, n]),
+        ...host,
         rope_cos: rope.cos,
         rope_sin: rope.sin,
-        attn_bias: rt.tensor('float32', bias, [B, 1, 1, n, S]),
-        cache_write: rt.tensor('float32', write, [B, 1, S, n]),
         rows: rt.tensor('int32', rows, [B]),
-        ...past,
+        ...kv.past,
       };
       this.device.feedWeights(feeds);
       if (this.adapter) for (const [k, t] of this.adapter.tensors) feeds[k] = t;
-      const res = await (await this.session(B, n, S, B)).run(feeds);
-      for (const t of Object.values(past)) rt.dispose(t);
-      past = {};
-      for (let i = 0; i < c.num_hidden_layers; i++) {
-        past[`past.k.${i}`] = res[`present.k.${i}`];
-        past[`past.v.${i}`] = res[`present.v.${i}`];
-      }
+      const res = await session.run(feeds, kv.into);
+      kv.update(res);
       return (await rt.read(res.logits)) as Float32Array;
     };
 
     try {
-      // prefill: slot t holds prompt token t − pad (padding first), query t sees slots pad..t
-      const ids = new Int32Array(B * L);
-      const positions = new Int32Array(B * L);
-      const bias = new Float32Array(B * L * S).fill(NEG_INF);
-      const write = new Float32Array(B * S * L);
-      for (let b = 0; b < B; b++) {
-        for (let t = 0; t < L; t++) {
-          if (t >= pad[b]) {
-            ids[b * L + t] = prompts[b][t - pad[b]];
-            positions[b * L + t] = t - pad[b];
-          }
-          for (let s = pad[b]; s <= t; s++) bias[(b * L + t) * S + s] = 0;
-          if (t < pad[b]) bias[(b * L + t) * S + t] = 0; // padding queries see themselves (no NaN)
-          write[(b * S + t) * L + t] = 1;
-        }
-      }
-      let logits = await run(
-        L,
-        ids,
-        positions,
-        bias,
-        write,
-        Int32Array.from({ length: B }, (_, b) => b * L + L - 1),
-      );
+      let logits = await run(prefillInputs.prefill());
       for (let step = 0; step < opts.maxNewTokens; step++) {
         opts.onLogits?.(step, logits);
         const next = new Int32Array(B);
@@ -234,32 +221,18 @@ export class Generator {
           break;
         }
         if (finish.every((f) => f) || step === opts.maxNewTokens - 1) break;
-        // decode one token at slot L + step
-        const slot = L + step;
-        const pos = Int32Array.from({ length: B }, (_, b) => slot - pad[b]);
-        const db = new Float32Array(B * S).fill(NEG_INF);
-        const dw = new Float32Array(B * S);
-        for (let b = 0; b < B; b++) {
-          for (let s = pad[b]; s <= slot; s++) db[b * S + s] = 0;
-          dw[b * S + slot] = 1;
-        }
-        logits = await run(
-          1,
-          next,
-          pos,
-          db,
-          dw,
-          Int32Array.from({ length: B }, (_, b) => b),
-        );
+        logits = await run(inputs.decode(step, next));
       }
     } finally {
-      for (const t of Object.values(past)) rt.dispose(t);
+      if (!kv.inPlace) kv.dispose();
     }
     return { ids: out, finish: finish.map((f) => f ?? 'length') };
   }
 
   async dispose(): Promise<void> {
     await this.setAdapter(null);
+    this.kv?.dispose();
+    this.kv = null;
     for (const s of this.sessions.values()) await (await s).release();
     this.sessions.clear();
   }

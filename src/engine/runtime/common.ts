@@ -131,7 +131,7 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
       await queue.run(() => s.release());
       throw new Error(`keepOnDevice: no output named ${bad.join(', ')}`);
     }
-    const captured = o.graphCapture ? new CapturedIo(ort, device!) : undefined;
+    const captured = o.graphCapture ? new CapturedIo(ort, device!, new Set(o.captureSlots)) : undefined;
     let open = true;
     const outputs = new SessionOutputs();
     const release = async (now = false) => {
@@ -150,21 +150,32 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
     return {
       inputNames: s.inputNames,
       outputNames: s.outputNames,
-      run: (feeds) => {
+      run: (feeds, into = {}) => {
         // Feeds are checked when run() is called; a dispose() issued later frees only after this run.
         let f: Record<string, OrtTensor> = {};
+        const given: Record<string, OrtTensor> = {};
         try {
           for (const [k, t] of Object.entries(feeds)) f[k] = own(t, `input ${k}`).ort;
+          for (const [k, t] of Object.entries(into)) {
+            if (!s.outputNames.includes(k)) throw new Error(`into: no output named ${k}`);
+            given[k] = own(t, `output ${k}`).ort;
+          }
         } catch (e) {
           return Promise.reject(e);
         }
+        // every output by name: the caller's tensor, or null (onnxruntime allocates it)
+        const fetches = Object.keys(given).length
+          ? Object.fromEntries(s.outputNames.map((k) => [k, given[k] ?? null]))
+          : undefined;
         return queue.run(async () => {
           alive();
           if (!open) throw new Error('session already released');
-          if (captured) f = captured.feed(f);
-          let out = (await orLost(s.run(f))) as Record<string, OrtTensor>;
+          if (captured) f = captured.feed(f, given);
+          const ran = fetches ? s.run(f, fetches as OrtSession.FetchesType) : s.run(f);
+          let out = (await orLost(ran)) as Record<string, OrtTensor>;
+          for (const k of Object.keys(given)) delete out[k];
           if (captured) out = await orLost(captured.collect(out, keep));
-          const res: Record<string, RtTensor> = {};
+          const res: Record<string, RtTensor> = { ...into };
           for (const [k, v] of Object.entries(out)) {
             const onGpu = v.location === 'gpu-buffer' && !captured; // captured outputs are our own buffers
             res[k] = new Tensor(v, owner, onGpu ? outputs : undefined);

@@ -201,7 +201,7 @@ describe('runtime', () => {
   );
 
   it(
-    'graph capture: fresh inputs each run, outputs independent of the next run',
+    'graph capture: fresh inputs each run (captureSlots), outputs independent of the next run',
     async () => {
       const n = 8;
       const g = new Graph('captured');
@@ -210,7 +210,11 @@ describe('runtime', () => {
       const next = op.add(op.mul(s, 0.5), x);
       g.output(next, 's_new');
       g.output(op.reduceSum(next, [0], false), 'total');
-      const sess = await gpu.createSession(toOnnx(g), { keepOnDevice: ['s_new'], graphCapture: true });
+      const sess = await gpu.createSession(toOnnx(g), {
+        keepOnDevice: ['s_new'],
+        graphCapture: true,
+        captureSlots: ['s', 'x'],
+      });
       const s0 = await gpu.upload('float32', new Float32Array(n), [n]);
       let st = s0;
       const seen: number[] = [];
@@ -231,6 +235,19 @@ describe('runtime', () => {
       expect((await gpu.read(outs[1]))[0]).toBe(1);
       for (const t of outs) gpu.dispose(t);
       await sess.release();
+      // without captureSlots a GPU input is bound as it is: another buffer on a later run is refused
+      const bound = await gpu.createSession(toOnnx(g), { keepOnDevice: ['s_new'], graphCapture: true });
+      const [a, b] = [
+        await gpu.upload('float32', new Float32Array(n), [n]),
+        await gpu.upload('float32', new Float32Array(n), [n]),
+      ];
+      const first = await bound.run({ s: a, x: gpu.tensor('float32', new Float32Array(n).fill(1), [n]) });
+      expect((await gpu.read(first.s_new))[0]).toBe(1);
+      await expect(bound.run({ s: b, x: gpu.tensor('float32', new Float32Array(n), [n]) })).rejects.toThrow(
+        /not the GPU buffer the graph was captured with/,
+      );
+      for (const t of [a, b, first.s_new]) gpu.dispose(t);
+      await bound.release();
     },
     GPU_TIMEOUT,
   );

@@ -21,8 +21,12 @@ export interface SessionOptions {
   keepOnDevice?: readonly string[];
   /** Fail instead of silently running nodes on the CPU (webgpu); defaults to the runtime's setting. */
   strict?: boolean;
-  /** WebGPU graph capture (static shapes; every input and output must live on the GPU). */
+  /** WebGPU graph capture (static shapes; every input and output must live on the GPU). Host inputs are
+   *  written into fixed slots before each run; GPU inputs are bound as they are and must be the same buffer
+   *  every run (a different one is an error), except those named in `captureSlots`. */
   graphCapture?: boolean;
+  /** Graph capture: GPU inputs that change between runs, copied into fixed slots before each run. */
+  captureSlots?: readonly string[];
   /** onnxruntime's session profiling (per-node events; WebGPU: per-kernel GPU times where the device has
    *  timestamp-query); endProfiling() emits them (onnxruntime-web: printed as JSON on the console). */
   profile?: boolean;
@@ -31,8 +35,11 @@ export interface SessionOptions {
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** Runs one step. Outputs kept on the device must be disposed by the caller once replaced. */
-  run(feeds: Record<string, RtTensor>): Promise<Record<string, RtTensor>>;
+  /** Runs one step. Outputs kept on the device must be disposed by the caller once replaced. `into`: outputs
+   *  written into these tensors of the caller (returned as they are). Where the backend can alias (cpu,
+   *  webgpu; not wasm, which copies), a tensor given both as an input and in `into` is one buffer, which an op
+   *  such as GroupQueryAttention then updates in place. */
+  run(feeds: Record<string, RtTensor>, into?: Record<string, RtTensor>): Promise<Record<string, RtTensor>>;
   release(): Promise<void>;
   /** Ends profiling of a session created with `profile` (see SessionOptions.profile). */
   endProfiling?(): Promise<void>;

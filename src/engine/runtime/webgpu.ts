@@ -189,20 +189,43 @@ export function uploadTensor(
 
 /**
  * Graph capture replays the recorded dispatches on the buffers of the first run, whatever is fed later, and
- * returns the same output buffers every run (measured: fresh inputs were silently ignored). So inputs are
- * copied into fixed slots before each run and outputs copied out, keeping the usual session semantics.
+ * returns the same output buffers every run (measured: fresh inputs were silently ignored). So host inputs, and
+ * GPU inputs named in `copied` (those that change between runs), are copied into fixed slots before each run;
+ * other GPU inputs (weights, a KV cache updated in place) and outputs given by the caller are bound as they are,
+ * with no copy, and must be the very buffers the capture recorded: another buffer is an error, not a silent
+ * replay on stale data. Outputs are copied out, keeping the usual session semantics.
  */
 export class CapturedIo {
   private slots = new Map<string, { buffer: GpuBuffer; tensor: OrtTensor; dims: string }>();
+  /** Inputs and outputs bound straight through: the buffer each had when the graph was captured. */
+  private bound = new Map<string, GpuBuffer>();
   constructor(
     private readonly ort: Ort,
     private readonly device: GpuDevice,
+    private readonly copied: ReadonlySet<string> = new Set(),
   ) {}
 
-  feed(feeds: Record<string, OrtTensor>): Record<string, OrtTensor> {
+  private bind(name: string, t: OrtTensor) {
+    const buffer = t.gpuBuffer as unknown as GpuBuffer;
+    const was = this.bound.get(name);
+    if (!was) this.bound.set(name, buffer);
+    else if (was !== buffer)
+      throw new Error(
+        `graph capture: ${name} is not the GPU buffer the graph was captured with (bind the same tensor every ` +
+          `run, name it in captureSlots, or create a new session)`,
+      );
+  }
+
+  feed(feeds: Record<string, OrtTensor>, into: Record<string, OrtTensor> = {}): Record<string, OrtTensor> {
     const enc = this.device.createCommandEncoder();
     const out: Record<string, OrtTensor> = {};
+    for (const [name, t] of Object.entries(into)) this.bind(name, t);
     for (const [name, t] of Object.entries(feeds)) {
+      if (t.location === 'gpu-buffer' && !this.copied.has(name)) {
+        this.bind(name, t);
+        out[name] = t;
+        continue;
+      }
       const dtype = t.type as DType;
       const bytes = byteSize(dtype, t.dims);
       let slot = this.slots.get(name);
