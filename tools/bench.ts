@@ -6,6 +6,7 @@
 //        [--sample] [--backend cpu|wasm|webgpu] [--storage auto|float32|float16] [--threads N] [--peak-tflops X]
 //        [--plan whole|layerwise] [--graph-capture] [--no-fused] [--compare-fused] [--no-train] [--no-torch]
 //        [--profile]  (instead of the timings: per-op GPU time and dispatches of one step / one token, tools/profile.ts)
+//        [--llamacpp]  (also llama.cpp's CPU greedy decode of the same model and prompt, tools/bench-llamacpp.ts)
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { resolveTrainConfig } from '../src/engine/train/config';
 import { Trainer } from '../src/engine/train/trainer';
 import { dispatches, gpuMemory, resetPeak } from '../src/engine/runtime/gpu-counters';
 import { mulberry32, QWEN25_05B_CONFIG, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
+import { benchLlamaCpp } from './bench-llamacpp';
 import { profileSessions, type PhaseProfile } from './profile';
 
 const SHAPES: Record<string, { name: string; config: Record<string, unknown> }> = {
@@ -53,6 +55,7 @@ const { values: opt } = parseArgs({
     backend: { type: 'string', default: 'cpu' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
     'no-torch': { type: 'boolean', default: false },
+    llamacpp: { type: 'boolean', default: false },
   },
 });
 const shape = SHAPES[opt.shape!];
@@ -125,6 +128,8 @@ interface Decode {
   same_tokens?: boolean;
   /** inference graphs from fused onnxruntime ops (model/fused.ts) */
   fused?: boolean;
+  /** the first row's new token ids */
+  ids?: number[];
 }
 
 interface Ours {
@@ -144,6 +149,8 @@ interface Ours {
   decode_tokens_per_s: number;
   decode_ms_per_token: number;
   decode: Decode[];
+  /** batch 1 greedy new token ids (compared with llama.cpp's) */
+  decode_ids?: number[];
   /** sampled (temperature 0.7, top-p 0.9) ms/token over greedy ms/token, batch 1 */
   sample_over_greedy?: number;
   first_generation_ms: number;
@@ -174,6 +181,9 @@ function flopsPerToken(c: ReturnType<typeof parseConfig>, seq: number): number {
   return 2 * forward;
 }
 
+/** The batch-1 decode prompt (for --llamacpp). */
+let benchPrompt: number[] = [];
+
 async function benchOurs(): Promise<Ours> {
   const model = randomModel(args.layers);
   const V = model.config.vocab_size;
@@ -203,6 +213,7 @@ async function benchOurs(): Promise<Ours> {
   const prompts = Array.from({ length: Math.max(...args.decodeBatches) }, () =>
     Array.from({ length: args.prompt }, () => Math.floor(rand() * V)),
   );
+  benchPrompt = prompts[0];
   let first_generation_ms = 0;
   const decode: Decode[] = [];
   const runs: [number, string, Partial<SamplingOptions>][] = args.decodeBatches.map((b) => [b, 'greedy', {}]);
@@ -249,7 +260,8 @@ async function benchOurs(): Promise<Ours> {
     prefill_ms: b1.prefill_ms,
     decode_tokens_per_s: b1.tokens_per_s,
     decode_ms_per_token: b1.ms_per_token,
-    decode,
+    decode: decode.map(({ ids: _, ...d }) => d),
+    decode_ids: b1.ids,
     sample_over_greedy: sampled ? sampled.ms_per_token / b1.ms_per_token : undefined,
     first_generation_ms,
     upload_ms,
@@ -408,6 +420,7 @@ async function timeDecode(
     tokens_per_s: (steps * rows.length * 1000) / decodeMs,
     ms_per_token: decodeMs / steps,
     dispatches_per_token: gpu() ? (dispatches() - d0) / steps : undefined,
+    ids: res.ids[0],
     gpu_peak_mb: gpu() ? gpuMemory().peak / MB : undefined,
   };
 }
@@ -481,6 +494,17 @@ async function main() {
         (d.gpu_peak_mb !== undefined ? `, GPU peak ${fmt(d.gpu_peak_mb)} MB` : '') +
         (d.same_tokens !== undefined ? `, same tokens: ${d.same_tokens}` : ''),
     );
+  const cpp = opt.llamacpp
+    ? await benchLlamaCpp(randomModel(args.layers), benchPrompt, args.newTokens, args.threads)
+    : null;
+  if (cpp) {
+    const ourIds = ours.decode_ids ?? [];
+    console.log(
+      `llama.cpp decode batch 1, greedy: ${fmt(cpp.tokens_per_s)} tokens/s, ${fmt(cpp.ms_per_token)} ms/step, ` +
+        `prefill ${fmt(cpp.prefill_ms)} ms; ours/llama.cpp decode ${(ours.decode_tokens_per_s / cpp.tokens_per_s).toFixed(3)}; ` +
+        `same tokens: ${cpp.ids.join() === ourIds.join()}`,
+    );
+  }
   if (ours.sample_over_greedy)
     console.log(`sampled / greedy time per token: ${ours.sample_over_greedy.toFixed(3)}`);
   if (ours.dispatches_per_step !== undefined)
@@ -506,6 +530,7 @@ async function main() {
       load_after: os.loadavg()[0],
       ours,
       torch: ref ?? { skipped: torch },
+      llamacpp: cpp ?? undefined,
       ratio: ref
         ? {
             train: ours.train_tokens_per_s

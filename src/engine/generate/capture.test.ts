@@ -1,9 +1,10 @@
 // Graph-captured decoding on WebGPU (Dawn; SwiftShader without a GPU) gives the same tokens and logits as
-// decoding without capture, for two left-padded prompts with an adapter, twice in a row (the captured graph
-// is replayed with new inputs).
+// decoding without capture, for two prompts of different lengths with an adapter, twice in a row (the captured
+// graph is replayed with new inputs); the weights and the in-place KV cache are bound without copies (GPU
+// memory grows by far less than the weights), and a re-uploaded adapter is re-captured, not replayed stale.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceModel } from '../model/device';
-import { dispatches } from '../runtime/gpu-counters';
+import { dispatches, gpuMemory, resetPeak } from '../runtime/gpu-counters';
 import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
 import { maxRelErr } from '../testing/compare';
@@ -18,8 +19,9 @@ afterAll(async () => gpu?.release());
 
 describe('graph-captured decode', () => {
   it('gives the same tokens as decoding without capture', async () => {
-    const { model, adapter } = await goldenCase('llama');
+    const { model, adapter } = await goldenCase('qwen2'); // head_dim 16: the fused graphs (GroupQueryAttention)
     const dev = await DeviceModel.upload(gpu, model);
+    const weightBytes = [...model.weights.values()].reduce((a, w) => a + 4 * w.data.length, 0);
     const prompts = [
       [1, 10, 20, 30, 40, 50, 60],
       [1, 7, 8],
@@ -35,13 +37,21 @@ describe('graph-captured decode', () => {
     };
     const plain = new Generator(dev);
     const captured = new Generator(dev, { graphCapture: true });
-    for (const g of [plain, captured]) await g.setAdapter({ ...adapter.meta, weights: adapter.weights });
+    const useAdapter = (g: Generator) => g.setAdapter({ ...adapter.meta, weights: adapter.weights });
+    for (const g of [plain, captured]) await useAdapter(g);
     const want = await decode(plain, prompts);
+    await gpu.idle();
+    const before = gpuMemory().live;
+    resetPeak();
     const got = await decode(captured, prompts);
+    const grew = gpuMemory().peak - before;
+    console.log(`captured decode: GPU peak − live before = ${grew} bytes; weights ${weightBytes} bytes`);
+    expect(grew).toBeLessThan(weightBytes / 2); // weights bound, not copied into slots
     expect(got.ids).toEqual(want.ids);
     for (let k = 0; k < want.logits.length; k++)
       expect(maxRelErr(got.logits[k], want.logits[k])).toBeLessThan(1e-5);
-    // replayed with other inputs: still what the uncaptured graph gives
+    // the adapter uploaded again (new buffers): re-captured, and replayed with other inputs
+    await useAdapter(captured);
     const other = [
       [1, 99, 98, 97],
       [1, 5, 6, 7],
