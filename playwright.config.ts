@@ -37,8 +37,10 @@ export default defineConfig({
   // One page compiles WebGPU shaders on a software adapter: allow for the first step after a load.
   timeout: 120_000,
   expect: { timeout: 20_000 },
-  workers: 1,
-  fullyParallel: false,
+  // Two tests at a time: a test's page mostly keeps one core busy (SwiftShader's GPU process, or WebAssembly
+  // training) and waits in between, so two share this 2-core box well. E2E_WORKERS=1 runs them one by one.
+  workers: Number(process.env.E2E_WORKERS ?? 2),
+  fullyParallel: true,
   retries: 0,
   reporter: [['list']],
   use: {
