@@ -66,6 +66,7 @@ export async function train(a: TrainArgs): Promise<void> {
     plan: plan.plan,
     ceChunk: plan.ceChunk,
     rowsPerRun: plan.rows,
+    queryBlock: plan.queryBlock,
     onNote: (msg) => process.stderr.write(`note: ${msg}\n`),
   });
   mkdirSync(a.out, { recursive: true });

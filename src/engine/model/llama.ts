@@ -88,9 +88,10 @@ function writeCache(cache: Value, write: Value, fresh: Value): Value {
 
 /**
  * Additive attention mask from per-token segment ids (packing: tokens attend within their segment) and
- * causality. segments: (B, T) float32.
+ * causality. segments: (B, T) float32. With `queries`, only the rows of queries [start, start + count)
+ * (start: int32 (1)): (B, 1, 1, count, T), for attention run in query blocks.
  */
-export function attentionBias(segments: Value): Value {
+export function attentionBias(segments: Value, queries?: { start: Value; count: number }): Value {
   const g = segments.graph;
   const [B, T] = segments.shape;
   const iota = g.constant(
@@ -99,10 +100,26 @@ export function attentionBias(segments: Value): Value {
     [T],
     'iota_t',
   );
-  const future = o.greater(o.reshape(iota, [1, T]), o.reshape(iota, [T, 1])); // (T, T): key after query
-  const causal = o.where(future, g.scalar(NEG_INF), g.scalar(0)); // (T, T)
-  const same = o.equal(o.reshape(segments, [B, 1, 1, T, 1]), o.reshape(segments, [B, 1, 1, 1, T])); // (B,1,1,T,T)
-  return o.where(same, causal, g.scalar(NEG_INF)); // (B, 1, 1, T, T)
+  const Q = queries?.count ?? T;
+  let qIndex = iota; // (Q) positions of the queries in the row
+  let qSegments = segments; // (B, Q)
+  if (queries) {
+    const rows = o.add(
+      g.constant(
+        Int32Array.from({ length: Q }, (_, i) => i),
+        'int32',
+        [Q],
+        'iota_q',
+      ),
+      queries.start,
+    );
+    qIndex = o.cast(rows, 'float32');
+    qSegments = o.gather(segments, rows, 1);
+  }
+  const future = o.greater(o.reshape(iota, [1, T]), o.reshape(qIndex, [Q, 1])); // (Q, T): key after query
+  const causal = o.where(future, g.scalar(NEG_INF), g.scalar(0)); // (Q, T)
+  const same = o.equal(o.reshape(qSegments, [B, 1, 1, Q, 1]), o.reshape(segments, [B, 1, 1, 1, T])); // (B,1,1,Q,T)
+  return o.where(same, causal, g.scalar(NEG_INF)); // (B, 1, 1, Q, T)
 }
 
 /** Rotary tables gathered at the given positions. table: (P, hd); positions: (B, T) int32. */
@@ -115,6 +132,53 @@ export function ropeAt(cosTable: Value, sinTable: Value, positions: Value): { co
   };
 }
 
+/**
+ * Queries, keys and values of one layer from its normed input x (B·T, D): projections (+ LoRA), Qwen3's q/k
+ * norms and rotary. q: (B, H, T, hd), k and v: (B, KV, T, hd).
+ */
+export function attentionInputs(
+  c: ModelConfig,
+  x: Value,
+  lw: LayerWeights,
+  i: number,
+  d: Dims,
+  rot: { cos: Value; sin: Value },
+  lora?: LoraGraph,
+) {
+  const { B, T } = d;
+  const H = c.num_attention_heads;
+  const KV = c.num_key_value_heads;
+  const hd = c.head_dim;
+  const p = 'self_attn';
+  let q = o.reshape(proj(x, lw, p, 'q_proj', i, lora), [B, T, H, hd]); // (B, T, H, hd)
+  let k = o.reshape(proj(x, lw, p, 'k_proj', i, lora), [B, T, KV, hd]); // (B, T, KV, hd)
+  const v = o.transpose(o.reshape(proj(x, lw, p, 'v_proj', i, lora), [B, T, KV, hd]), [0, 2, 1, 3]); // (B, KV, T, hd)
+  if (c.qk_norm) {
+    q = o.rmsNorm(q, lw(`${p}.q_norm.weight`)!, c.rms_norm_eps);
+    k = o.rmsNorm(k, lw(`${p}.k_norm.weight`)!, c.rms_norm_eps);
+  }
+  q = rope(o.transpose(q, [0, 2, 1, 3]), rot.cos, rot.sin); // (B, H, T, hd)
+  k = rope(o.transpose(k, [0, 2, 1, 3]), rot.cos, rot.sin); // (B, KV, T, hd)
+  return { q, k, v };
+}
+
+/**
+ * Scaled dot-product attention of queries q (B, H, Tq, hd) over keys/values (B, KV, S, hd) with the additive
+ * mask bias (B, 1, 1, Tq, S) → (B·Tq, H·hd), heads merged. Tq may be a block of the queries.
+ */
+export function attend(c: ModelConfig, q: Value, k: Value, v: Value, bias: Value): Value {
+  const [B, H, T, hd] = q.shape;
+  const KV = c.num_key_value_heads;
+  const rep = H / KV;
+  const S = k.shape[2];
+  // GQA without copying K/V: the rep query heads of each KV head are stacked along the query axis
+  const qg = o.reshape(o.mul(q, 1 / Math.sqrt(hd)), [B, KV, rep * T, hd]); // (B, KV, rep·T, hd)
+  const scores = o.reshape(o.matmul(qg, o.transpose(k, [0, 1, 3, 2])), [B, KV, rep, T, S]); // (B, KV, rep, T, S)
+  const probs = o.softmax(o.add(scores, bias), -1); // (B, KV, rep, T, S)
+  const out = o.matmul(o.reshape(probs, [B, KV, rep * T, S]), v); // (B, KV, rep·T, hd)
+  return o.reshape(o.transpose(o.reshape(out, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]); // (B·T, H·hd)
+}
+
 function attention(
   c: ModelConfig,
   x: Value,
@@ -124,41 +188,37 @@ function attention(
   ctx: AttnContext,
   lora?: LoraGraph,
 ) {
-  const { B, T } = d;
-  const H = c.num_attention_heads;
-  const KV = c.num_key_value_heads;
-  const hd = c.head_dim;
-  const rep = H / KV;
-  const p = 'self_attn';
-  let q = o.reshape(proj(x, lw, p, 'q_proj', i, lora), [B, T, H, hd]); // (B, T, H, hd)
-  let k = o.reshape(proj(x, lw, p, 'k_proj', i, lora), [B, T, KV, hd]); // (B, T, KV, hd)
-  let v = o.transpose(o.reshape(proj(x, lw, p, 'v_proj', i, lora), [B, T, KV, hd]), [0, 2, 1, 3]); // (B, KV, T, hd)
-  if (c.qk_norm) {
-    q = o.rmsNorm(q, lw(`${p}.q_norm.weight`)!, c.rms_norm_eps);
-    k = o.rmsNorm(k, lw(`${p}.k_norm.weight`)!, c.rms_norm_eps);
-  }
-  q = rope(o.transpose(q, [0, 2, 1, 3]), ctx.cos, ctx.sin); // (B, H, T, hd)
-  k = rope(o.transpose(k, [0, 2, 1, 3]), ctx.cos, ctx.sin); // (B, KV, T, hd)
+  let { q, k, v } = attentionInputs(c, x, lw, i, d, ctx, lora);
   if (ctx.cache) {
     k = writeCache(ctx.cache.k[i], ctx.cache.write, k); // (B, KV, S, hd)
     v = writeCache(ctx.cache.v[i], ctx.cache.write, v);
     ctx.cache.outK[i] = k;
     ctx.cache.outV[i] = v;
   }
-  const S = k.shape[2];
-  // GQA without copying K/V: the rep query heads of each KV head are stacked along the query axis
-  const qg = o.reshape(o.mul(q, 1 / Math.sqrt(hd)), [B, KV, rep * T, hd]); // (B, KV, rep·T, hd)
-  const scores = o.reshape(o.matmul(qg, o.transpose(k, [0, 1, 3, 2])), [B, KV, rep, T, S]); // (B, KV, rep, T, S)
-  const probs = o.softmax(o.add(scores, ctx.bias), -1); // (B, KV, rep, T, S)
-  const out = o.matmul(o.reshape(probs, [B, KV, rep * T, S]), v); // (B, KV, rep·T, hd)
-  const merged = o.reshape(o.transpose(o.reshape(out, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]); // (B·T, H·hd)
-  return proj(merged, lw, p, 'o_proj', i, lora); // (B·T, D)
+  return attend(c, q, k, v, ctx.bias); // (B·T, H·hd)
 }
 
 function mlp(x: Value, lw: LayerWeights, i: number, lora?: LoraGraph) {
   const gate = proj(x, lw, 'mlp', 'gate_proj', i, lora); // (B·T, I)
   const up = proj(x, lw, 'mlp', 'up_proj', i, lora); // (B·T, I)
   return proj(o.mul(o.silu(gate), up), lw, 'mlp', 'down_proj', i, lora); // (B·T, D)
+}
+
+/**
+ * The part of a layer after attention, per token: h1 = h + o_proj(attn), then h1 + mlp(norm(h1)).
+ * h: (M, D), attn: (M, H·hd) → (M, D).
+ */
+export function afterAttention(
+  c: ModelConfig,
+  lw: LayerWeights,
+  i: number,
+  h: Value,
+  attn: Value,
+  lora?: LoraGraph,
+): Value {
+  const h1 = o.add(h, proj(attn, lw, 'self_attn', 'o_proj', i, lora)); // (M, D)
+  const x1 = o.rmsNorm(h1, lw('post_attention_layernorm.weight')!, c.rms_norm_eps); // (M, D)
+  return o.add(h1, mlp(x1, lw, i, lora)); // (M, D)
 }
 
 /**
@@ -175,9 +235,7 @@ export function decoderLayer(
   lora?: LoraGraph,
 ): Value {
   const x = o.rmsNorm(h, lw('input_layernorm.weight')!, c.rms_norm_eps); // (B·T, D)
-  const h1 = o.add(h, attention(c, x, lw, i, d, ctx, lora)); // (B·T, D)
-  const x1 = o.rmsNorm(h1, lw('post_attention_layernorm.weight')!, c.rms_norm_eps); // (B·T, D)
-  return o.add(h1, mlp(x1, lw, i, lora)); // (B·T, D)
+  return afterAttention(c, lw, i, h, attention(c, x, lw, i, d, ctx, lora), lora); // (B·T, D)
 }
 
 /** Token embeddings (in vocabulary parts). ids: (B, T) int32 → (B·T, D) */

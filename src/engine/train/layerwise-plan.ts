@@ -4,6 +4,7 @@
 // activations, instead of every layer's at once. LoRA parameters and moments live per layer on the device.
 import type { RtTensor, Session } from '../runtime/types';
 import { labelRows, type MicroBatch } from './batches';
+import { BlockedLayer } from './layerwise-blocked-plan';
 import {
   buildEmbedGraph,
   buildHeadGraph,
@@ -111,7 +112,19 @@ export class LayerwisePlan implements StepPlan {
       B: mb.B,
       T: mb.T,
       rowBlock,
+      blockedAttention: this.queryBlock(mb) !== undefined,
     };
+  }
+
+  /** Query block size when attention runs in blocks for rows of mb.T tokens (undefined: unblocked). */
+  private queryBlock(mb: MicroBatch) {
+    const Q = this.s.queryBlock;
+    return Q && Q < mb.T ? Q : undefined;
+  }
+
+  private blockedLayer(mb: Block) {
+    const Q = this.queryBlock(mb);
+    return Q ? new BlockedLayer(this.s.rt, this.cache, this.spec(mb, mb.offset !== undefined), Q) : undefined;
   }
 
   async write(name: StateName, data: Float32Array): Promise<void> {
@@ -132,9 +145,10 @@ export class LayerwisePlan implements StepPlan {
 
   private embedSession(mb: Block, train: boolean): Promise<Session> {
     const block = mb.offset !== undefined;
-    return this.cache.get(`embed/${train}/${mb.B}/${mb.T}/${block}`, () => ({
+    const blocked = this.queryBlock(mb) !== undefined;
+    return this.cache.get(`embed/${train}/${mb.B}/${mb.T}/${block}/${blocked}`, () => ({
       graph: buildEmbedGraph(this.spec(mb, block), train),
-      keep: ['h', 'cos', 'sin', 'bias'],
+      keep: blocked ? ['h', 'cos', 'sin'] : ['h', 'cos', 'sin', 'bias'],
     }));
   }
 
@@ -172,13 +186,17 @@ export class LayerwisePlan implements StepPlan {
       if (mb.offset !== undefined) feeds.row_offset = this.offsetTensor(mb);
     }
     const e = await (await this.embedSession(mb, seed !== null)).run(feeds);
-    const shared = { cos: e.cos, sin: e.sin, bias: e.bias };
+    const blocked = this.blockedLayer(mb);
+    // blocked attention builds each query block's mask from the segment ids
+    const shared: Record<string, RtTensor> = blocked
+      ? { cos: e.cos, sin: e.sin, segment_ids: feeds.segment_ids }
+      : { cos: e.cos, sin: e.sin, bias: e.bias };
     const hs: RtTensor[] = [e.h];
     const train = seed !== null;
-    const session = await this.layerSession(mb, train, false);
+    const session = blocked ? undefined : await this.layerSession(mb, train, false);
     for (let i = 0; i < this.L; i++) {
-      const out = await session.run(this.layerFeeds(mb, i, hs[i], shared, seed));
-      hs.push(out.h_out);
+      const f = this.layerFeeds(mb, i, hs[i], shared, seed);
+      hs.push(blocked ? await blocked.forward(f, train) : (await session!.run(f)).h_out);
     }
     return { hs, shared };
   }
@@ -233,8 +251,16 @@ export class LayerwisePlan implements StepPlan {
     const loss = await readScalar(this.s.rt, head.loss);
     this.free([hs[this.L]]);
     let dh = head.dh;
+    const blocked = this.blockedLayer(mb);
     for (let i = this.L - 1; i >= 0; i--) {
       const acc = grads[i];
+      if (blocked) {
+        const out = await blocked.backward(this.layerFeeds(mb, i, hs[i], shared, seed), dh, acc);
+        this.free([hs[i], dh, acc]);
+        dh = out.dh;
+        grads[i] = out.grad;
+        continue;
+      }
       const session = await this.layerSession(mb, true, { accumulateIn: acc !== undefined });
       const feeds = this.layerFeeds(mb, i, hs[i], shared, seed);
       feeds.dh_out = dh;

@@ -34,6 +34,8 @@ export interface LayerwiseSpec {
    * b·T) keeps dropout masks and NEFTune noise those of the whole micro-batch
    */
   rowBlock?: boolean;
+  /** attention runs in query blocks (layerwise-blocked.ts): `embed` gives no (B, 1, 1, T, T) mask */
+  blockedAttention?: boolean;
 }
 
 const LAYER_PREFIX = /^model\.layers\.0\./;
@@ -78,8 +80,41 @@ export function buildEmbedGraph(s: LayerwiseSpec, train: boolean): Graph {
   const { cos, sin } = ropeAt(cosT, sinT, positions); // (B, 1, T, hd)
   g.output(cos, 'cos');
   g.output(sin, 'sin');
-  g.output(attentionBias(segments), 'bias'); // (B, 1, 1, T, T)
+  if (!s.blockedAttention) g.output(attentionBias(segments), 'bias'); // (B, 1, 1, T, T)
   return g;
+}
+
+/**
+ * A layer graph's inputs: the layer's weights (those whose name passes `keep`), its LoRA slice `params` (the
+ * slots of `modules`, default all) and, while training with dropout, the mask inputs — the same hash as the
+ * whole-model graph: salt = layer·8 + module, the layer's part given as an input (`layer_salt`).
+ */
+export function layerInputs(
+  g: Graph,
+  s: LayerwiseSpec,
+  train: boolean,
+  keep: (name: string) => boolean = () => true,
+  modules?: readonly string[],
+) {
+  const w = new Map<string, Value>();
+  for (const [name, shape] of layerWeightShapes(s.weightShapes))
+    if (keep(name)) w.set(name, weightInput(g, name, shape, layerDtype(s.storage)));
+  const layout = flatLayout(s.layerSpecs, s.rank);
+  const flat = g.input('params', 'float32', [layout.size]);
+  const entries = layout.entries.filter((e) => !modules || modules.includes(e.spec.module));
+  const { slots, params } = loraSlots(flat, { entries });
+  let dropout: LoraGraph['dropout'];
+  if (s.dropout > 0 && train) {
+    const seed = g.input('dropout_seed', 'int32', [1]);
+    const layer8 = g.input('layer_salt', 'int32', [1]);
+    const rowBase = s.rowBlock ? g.input('row_offset', 'int32', [1]) : undefined;
+    dropout = (x, _layer, module) => {
+      const m = g.constant(Int32Array.from([ALL_LINEAR.indexOf(module)]), 'int32', [1], 'module');
+      return o.mul(x, dropoutMask(x, seed, o.add(layer8, m), s.dropout, rowBase));
+    };
+  }
+  const lora: LoraGraph = { scale: s.scale, slot: (_l, module) => slots.get(slotKey(0, module)), dropout };
+  return { w, lora, params, layout, entries };
 }
 
 /**
@@ -100,24 +135,7 @@ export function buildLayerGraph(
   const cos = g.input('cos', 'float32', [B, 1, T, hd]);
   const sin = g.input('sin', 'float32', [B, 1, T, hd]);
   const bias = g.input('bias', 'float32', [B, 1, 1, T, T]);
-  const w = new Map<string, Value>();
-  for (const [name, shape] of layerWeightShapes(s.weightShapes))
-    w.set(name, weightInput(g, name, shape, layerDtype(s.storage)));
-  const layout = flatLayout(s.layerSpecs, s.rank);
-  const flat = g.input('params', 'float32', [layout.size]);
-  const { slots, params } = loraSlots(flat, layout);
-  let dropout: LoraGraph['dropout'];
-  if (s.dropout > 0 && train) {
-    // the same hash as the whole-model graph: salt = layer·8 + module, the layer's part given as an input
-    const seed = g.input('dropout_seed', 'int32', [1]);
-    const layer8 = g.input('layer_salt', 'int32', [1]);
-    const rowBase = s.rowBlock ? g.input('row_offset', 'int32', [1]) : undefined;
-    dropout = (x, _layer, module) => {
-      const m = g.constant(Int32Array.from([ALL_LINEAR.indexOf(module)]), 'int32', [1], 'module');
-      return o.mul(x, dropoutMask(x, seed, o.add(layer8, m), s.dropout, rowBase));
-    };
-  }
-  const lora: LoraGraph = { scale: s.scale, slot: (_l, module) => slots.get(slotKey(0, module)), dropout };
+  const { w, lora, params, layout } = layerInputs(g, s, train);
   const out = decoderLayer(c, (name) => w.get(name), 0, h, { B, T }, { cos, sin, bias }, lora); // (B·T, D)
   if (!grad) {
     g.output(out, 'h_out');

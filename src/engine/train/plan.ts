@@ -34,6 +34,11 @@ export interface PlanSettings {
    * bound one layer's recomputation (its backward holds ~2.5× its activations) at the same gradient
    */
   rowsPerRun?: number;
+  /**
+   * layer-wise plan: attention in blocks of this many queries (layerwise-blocked.ts; absent: unblocked), so
+   * one layer holds one block's scores (B·H·Q·T) instead of all of them (B·H·T·T)
+   */
+  queryBlock?: number;
 }
 
 export type StateName = 'params' | 'm' | 'v';

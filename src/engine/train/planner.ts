@@ -48,12 +48,20 @@ export interface MemoryPlan {
   ceChunk: number;
   /** layer-wise: sequences of a micro-batch run through the layers at a time */
   rows: number;
+  /** layer-wise: attention in blocks of this many queries (absent: unblocked; layerwise-blocked.ts) */
+  queryBlock?: number;
   /** predicted peak, bytes */ peak: number;
   breakdown: Breakdown;
   budget: number;
   /** what was decided and why, one sentence each */
   notes: string[];
 }
+
+/** (B·H·Q·T)-sized tensors alive at once in one query block's attention backward */
+const SCORE_TENSORS = 5;
+
+/** Query block sizes tried, largest (fastest) first, when no unblocked layer-wise plan fits. */
+const QUERY_BLOCKS = [1024, 512, 256, 128, 64];
 
 /** Process baseline of the CLI on the CPU backend (node, tsx, onnxruntime), measured on Linux x64. */
 export const CPU_OVERHEAD = 330 * MiB;
@@ -70,14 +78,17 @@ function counts(c: ModelConfig) {
   return { layers, rest };
 }
 
-/** float32 activations one layer's forward keeps for its backward, per token of the micro-batch. */
-function layerFloatsPerToken(c: ModelConfig, T: number) {
+/**
+ * float32 activations one layer's forward keeps for its backward, per token of the micro-batch; attention
+ * scores and probabilities of every query (unblocked) or none (query-blocked: added per block).
+ */
+function layerFloatsPerToken(c: ModelConfig, T: number, blocked = false) {
   const D = c.hidden_size;
   const I = c.intermediate_size;
   const q = c.num_attention_heads * c.head_dim;
   const kv = c.num_key_value_heads * c.head_dim;
   // norms, q/k/v (+ rotated copies), attention output, MLP gate/up/act/product, residuals; scores and probs
-  return 6 * D + 2 * (q + 2 * kv) + q + 5 * I + 3 * c.num_attention_heads * T;
+  return 6 * D + 2 * (q + 2 * kv) + q + 5 * I + (blocked ? 0 : 3 * c.num_attention_heads * T);
 }
 
 /**
@@ -91,6 +102,7 @@ export function predict(
   storage: WeightStorage,
   ceChunk: number,
   rows = r.train.batchSize,
+  queryBlock?: number,
 ): MemoryPlan {
   const c = r.config;
   const T = r.seqLen ?? r.train.maxLen;
@@ -101,7 +113,10 @@ export function predict(
   const { layers, rest } = counts(c);
   const specs = loraSpecs(c, resolveTargets(r.train.targets));
   const P = specs.reduce((a, s) => a + r.train.rank * (s.in + s.out), 0);
-  const perLayer = M * layerFloatsPerToken(c, T) * 4;
+  const Q = plan === 'layerwise' && queryBlock && queryBlock < T ? queryBlock : undefined;
+  const perLayer = M * layerFloatsPerToken(c, T, Q !== undefined) * 4;
+  // one query block's backward: scores, probabilities and their gradients (B·H·Q·T each)
+  const scoreBlock = Q ? SCORE_TENSORS * (M / T) * c.num_attention_heads * Q * T * 4 : 0;
   const chunk = Math.min(ceChunk, M);
   // logits of one chunk (z, exp, one-hot, dz) and the gathered rows; a float16 head is cast once per run
   const head = (4 * chunk * c.vocab_size + 3 * M * D) * 4 + (storage === 'float16-all' ? rest * 4 : 0);
@@ -113,7 +128,7 @@ export function predict(
     transient = head;
   } else {
     activations = (L + 3) * M * D * 4; // residual streams h₀…h_L and dh twice
-    transient = Math.max(2.5 * perLayer + (half ? (layers / L) * 4 : 0), head);
+    transient = Math.max(2.5 * perLayer + scoreBlock + (half ? (layers / L) * 4 : 0), head);
   }
   const breakdown: Breakdown = {
     overhead: r.backend === 'webgpu' ? 0 : CPU_OVERHEAD,
@@ -129,6 +144,7 @@ export function predict(
     storage,
     ceChunk: chunk,
     rows: M / T,
+    queryBlock: Q,
     peak,
     breakdown,
     budget: r.budget,
@@ -180,10 +196,16 @@ export function planMemory(r: PlanRequest): MemoryPlan {
   const rowOptions = [B];
   for (let k = 1 << Math.floor(Math.log2(Math.max(1, B - 1))); k >= 1 && B > 1; k >>= 1) rowOptions.push(k);
   let best: MemoryPlan | null = null;
-  for (const [plan, storage] of candidates(r))
+  // unblocked plans first (faster), then attention in query blocks (only for rows longer than a block)
+  const blockOptions = [undefined, ...QUERY_BLOCKS.filter((q) => q < T)];
+  const options: [PlanKind, WeightStorage, number | undefined][] = [];
+  for (const q of blockOptions)
+    for (const [plan, storage] of candidates(r))
+      if (plan === 'layerwise' || q === undefined) options.push([plan, storage, q]);
+  for (const [plan, storage, queryBlock] of options)
     for (const rows of plan === 'whole' ? [B] : rowOptions)
       for (const chunk of chunks) {
-        const p = predict(r, plan, storage, chunk, rows);
+        const p = predict(r, plan, storage, chunk, rows, queryBlock);
         if (!best || p.peak < best.peak) best = p;
         if (p.peak > r.budget) continue;
         if (storage !== 'float32')
@@ -200,6 +222,7 @@ export function planMemory(r: PlanRequest): MemoryPlan {
           );
         if (chunk !== base) p.notes.push(`cross-entropy in chunks of ${chunk} rows`);
         if (rows < B) p.notes.push(`${rows} of the ${B} sequences through the layers at a time`);
+        if (queryBlock) p.notes.push(`attention in blocks of ${queryBlock} queries`);
         return p;
       }
   const b = best!;

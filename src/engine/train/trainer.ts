@@ -64,6 +64,8 @@ export interface TrainerInit {
   ceChunk?: number;
   /** Layer-wise plan: sequences run through the layers at a time (the planner's; default the whole micro-batch). */
   rowsPerRun?: number;
+  /** Layer-wise plan: attention in blocks of this many queries (the planner's; default unblocked). */
+  queryBlock?: number;
   /** How steps run: one whole-model graph, or layer by layer with recomputation (DESIGN §8). */
   plan?: PlanKind;
   /** dtype of the base weights when this trainer uploads them */
@@ -157,6 +159,7 @@ export class Trainer {
       neftuneAlpha: config.neftuneAlpha,
       ceChunk: this.init.ceChunk ?? ceChunkRows(model.config.vocab_size),
       rowsPerRun: this.init.rowsPerRun,
+      queryBlock: this.init.queryBlock,
     };
     this.settings = settings;
     this.plan = this.init.plan === 'layerwise' ? new LayerwisePlan(settings) : new WholePlan(settings);
