@@ -188,14 +188,15 @@ function attention(
   ctx: AttnContext,
   lora?: LoraGraph,
 ) {
-  let { q, k, v } = attentionInputs(c, x, lw, i, d, ctx, lora);
+  const qkv = attentionInputs(c, x, lw, i, d, ctx, lora);
+  let { k, v } = qkv;
   if (ctx.cache) {
     k = writeCache(ctx.cache.k[i], ctx.cache.write, k); // (B, KV, S, hd)
     v = writeCache(ctx.cache.v[i], ctx.cache.write, v);
     ctx.cache.outK[i] = k;
     ctx.cache.outV[i] = v;
   }
-  return attend(c, q, k, v, ctx.bias); // (B·T, H·hd)
+  return attend(c, qkv.q, k, v, ctx.bias); // (B·T, H·hd)
 }
 
 function mlp(x: Value, lw: LayerWeights, i: number, lora?: LoraGraph) {

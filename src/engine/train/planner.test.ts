@@ -67,6 +67,23 @@ describe('memory planner', () => {
     );
   });
 
+  it('runs attention in query blocks for 1 × 4096 under 3 GiB, and still refuses a budget nothing fits', () => {
+    const long = { batchSize: 1, maxLen: 4096, rank: 16, targets: 'all-linear' as const, packing: false };
+    const p = planMemory(request({ train: long, budget: 3072 * MiB }));
+    expect(p.plan).toBe('layerwise');
+    expect(p.queryBlock).toBeGreaterThan(0);
+    expect(p.queryBlock).toBeLessThan(4096);
+    expect(p.peak).toBeLessThanOrEqual(3072 * MiB);
+    expect(p.notes.join(' ')).toMatch(/attention in blocks of \d+ queries/);
+    // unblocked is kept where it fits (faster)
+    expect(planMemory(request({ train: long, budget: 64 * 1024 * MiB })).queryBlock).toBeUndefined();
+    expect(planMemory(request({ budget: 3072 * MiB })).queryBlock).toBeUndefined();
+    const refuse = () => planMemory(request({ train: long, budget: 2200 * MiB }));
+    expect(refuse).toThrow(
+      /^a training step needs about \d+ MiB .* over the memory budget of 2200 MiB; lower the batch size or the max length$/,
+    );
+  });
+
   it('without float16 on the device (WebGPU without shader-f16) weights stay float32', () => {
     const p = planMemory(request({ backend: 'webgpu', f16: false, budget: 3500 * MiB }));
     expect(p.storage).toBe('float32');

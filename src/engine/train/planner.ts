@@ -91,6 +91,10 @@ function layerFloatsPerToken(c: ModelConfig, T: number, blocked = false) {
   return 6 * D + 2 * (q + 2 * kv) + q + 5 * I + (blocked ? 0 : 3 * c.num_attention_heads * T);
 }
 
+/** q, k, v, attention output and their gradients per token (query-blocked layer) */
+const qkvFloats = (c: ModelConfig) =>
+  2 * (2 * c.num_attention_heads + 2 * c.num_key_value_heads) * c.head_dim;
+
 /**
  * Predicted peak of one plan. Layer-wise: the head and one layer's recomputation never run at once, so the
  * transient part is the larger of the two. Calibrated on the CPU backend (bench:memory: Qwen2.5-0.5B shapes
@@ -128,7 +132,12 @@ export function predict(
     transient = head;
   } else {
     activations = (L + 3) * M * D * 4; // residual streams h₀…h_L and dh twice
-    transient = Math.max(2.5 * perLayer + scoreBlock + (half ? (layers / L) * 4 : 0), head);
+    // query-blocked: the post-attention backward (MLP, per token) and one query block's attention backward
+    // run one after the other, beside the layer's q/k/v, attention output and their gradients
+    const layer = Q
+      ? Math.max(M * (8 * c.intermediate_size + 10 * D) * 4, scoreBlock) + M * qkvFloats(c) * 4
+      : 2.5 * perLayer;
+    transient = Math.max(layer + (half ? (layers / L) * 4 : 0), head);
   }
   const breakdown: Breakdown = {
     overhead: r.backend === 'webgpu' ? 0 : CPU_OVERHEAD,
