@@ -23,6 +23,19 @@ const loseDevice = (page: Page) =>
 const stepOf = async (progress: Locator) =>
   Number(/step (\d+)/.exec((await progress.getAttribute('aria-valuetext')) ?? '')?.[1] ?? -1);
 
+/** Starts a 400-step run of the tiny repo on the golden rows, `field` set to `value`; its bar and history row. */
+async function startRun(page: Page, name: string, field: string, value: string) {
+  const panel = await openTab(page, 'Train');
+  await typeInto(panel.getByLabel('Steps', { exact: true }), '400');
+  await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
+  await typeInto(panel.getByLabel(field), value);
+  await panel.getByLabel('Run name').fill(name);
+  await panel.getByRole('button', { name: 'Start training' }).click();
+  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
+  const row = panel.getByRole('table', { name: 'Run history' }).getByRole('row').filter({ hasText: name });
+  return { panel, progress, row };
+}
+
 test('the GPU is reset mid-run: interrupted at its checkpoint, resumed on a new device', async ({ page }) => {
   test.setTimeout(420_000);
   await openApp(page);
@@ -33,17 +46,7 @@ test('the GPU is reset mid-run: interrupted at its checkpoint, resumed on a new 
     .getByLabel('Import PEFT adapter folder')
     .setInputFiles('tests/fixtures/golden/llama/adapter_after');
   await expect(lib.getByLabel('Name of adapter adapter_after')).toHaveValue('adapter_after');
-  let panel = await openTab(page, 'Train');
-  await typeInto(panel.getByLabel('Steps', { exact: true }), '400');
-  await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
-  await typeInto(panel.getByLabel('Checkpoint every'), '1');
-  await panel.getByLabel('Run name').fill('reset run');
-  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
-  const row = panel
-    .getByRole('table', { name: 'Run history' })
-    .getByRole('row')
-    .filter({ hasText: 'reset run' });
-  await panel.getByRole('button', { name: 'Start training' }).click();
+  const { progress, row } = await startRun(page, 'reset run', 'Checkpoint every', '1');
   await expect(progress).toHaveAttribute('aria-valuetext', /^running · step [2-9].*checkpoint at/, {
     timeout: 180_000,
   });
@@ -62,7 +65,7 @@ test('the GPU is reset mid-run: interrupted at its checkpoint, resumed on a new 
   await expectUserDataIntact(page);
 
   // resumed from the history on a new device: from the kept step, and on past it
-  panel = await openTab(page, 'Train');
+  const panel = await openTab(page, 'Train');
   await row.getByRole('button', { name: 'Resume reset run' }).click();
   await expect(progress).toHaveAttribute(
     'aria-valuetext',
@@ -79,17 +82,7 @@ test('the GPU is reset before the first checkpoint: the run starts again from st
   await openApp(page);
   await loadTinyRepo(page);
   await importGoldenRows(page);
-  const panel = await openTab(page, 'Train');
-  await typeInto(panel.getByLabel('Steps', { exact: true }), '400');
-  await typeInto(panel.getByLabel('Batch size', { exact: true }), '2');
-  await typeInto(panel.getByLabel('Seconds between checkpoints'), '3600');
-  await panel.getByLabel('Run name').fill('early run');
-  const progress = panel.getByRole('progressbar', { name: 'Training progress' });
-  const row = panel
-    .getByRole('table', { name: 'Run history' })
-    .getByRole('row')
-    .filter({ hasText: 'early run' });
-  await panel.getByRole('button', { name: 'Start training' }).click();
+  const { panel, progress, row } = await startRun(page, 'early run', 'Seconds between checkpoints', '3600');
   await expect(progress).toHaveAttribute('aria-valuetext', /^running · step [1-9]/, { timeout: 180_000 });
   await expect(progress).not.toHaveAttribute('aria-valuetext', /checkpoint at/);
 
