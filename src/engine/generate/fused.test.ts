@@ -2,8 +2,8 @@
 // same tokens as the training model's ops, logits to 1e-4, on onnxruntime-node (CPU) and under strict WebGPU
 // (Node + Dawn, SwiftShader here) for qwen2 (biases) and qwen3 (q/k norms), two prompts of different lengths,
 // with and without an adapter (llama's head_dim 12 is outside GQA's: both sides unfused); a kept cache reused by
-// the next generation and onnxruntime-web's wasm (no aliasing: a new cache each run) give the same; and fewer
-// GPU kernels are dispatched per decoded token.
+// the next generation, two generations at once, and onnxruntime-web's wasm (no aliasing: a new cache each run)
+// give the same; and fewer GPU kernels are dispatched per decoded token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceModel } from '../model/device';
 import { dispatches } from '../runtime/gpu-counters';
@@ -64,7 +64,7 @@ describe('fused inference graphs on the CPU', () => {
 });
 
 describe('the in-place cache', () => {
-  it('kept for the next generation, and on wasm (rewritten each run), gives the same tokens and logits', async () => {
+  it('kept for the next generation, beside a concurrent one, and on wasm (rewritten each run): same tokens and logits', async () => {
     const cpu = await createNodeRuntime({ backend: 'cpu', threads: 2 });
     const wasm = await createNodeRuntime({ backend: 'wasm', threads: 2 });
     const { model, adapter } = await goldenCase('qwen2');
@@ -76,8 +76,10 @@ describe('the in-place cache', () => {
     };
     const first = await run(cpu);
     const again = await run(cpu, first.g); // the same (B, S): the kept cache, its slots from the first run
+    // two generations at once: one uses the kept cache, the other a fresh one
+    const [x, y] = await Promise.all([run(cpu, first.g), run(cpu, first.g)]);
     const onWasm = await run(wasm);
-    for (const got of [again, onWasm]) {
+    for (const got of [again, x, y, onWasm]) {
       expect(got.ids).toEqual(first.ids);
       for (let k = 0; k < first.logits.length; k++)
         expect(maxRelErr(got.logits[k], first.logits[k])).toBeLessThan(1e-5);

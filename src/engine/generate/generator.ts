@@ -65,6 +65,8 @@ export class Generator {
   private adapter: AdapterOnDevice | null = null;
   /** fused graphs on cpu/webgpu: the cache updated in place, kept for the next generation of its shape */
   private kv: KvCache | null = null;
+  /** a generation is using `kv` */
+  private kvBusy = false;
 
   constructor(
     readonly device: DeviceModel,
@@ -142,19 +144,26 @@ export class Generator {
     return (this.options.fused ?? true) && fusedSupported(this.device.config);
   }
 
-  /** The cache for B rows of S slots: the kept one (in place), else a fresh one. */
-  private async cache(B: number, S: number): Promise<KvCache> {
+  /** The cache for B rows of S slots and whether it is the kept one (in place; claimed until release()), or a
+   *  fresh one the caller disposes: unfused graphs, wasm, or while another generation holds the kept one. */
+  private async cache(B: number, S: number): Promise<{ kv: KvCache; kept: boolean }> {
     const rt = this.device.rt;
     const inPlace = this.fused && rt.info.backend !== 'wasm'; // onnxruntime-web's wasm copies outputs
-    if (this.kv?.key === `${B}/${S}`) return this.kv;
-    if (this.kv) {
-      this.kv.dispose();
-      this.kv = null;
-      await this.dropCaptured(); // captured with the old cache's buffers
+    if (!inPlace || this.kvBusy)
+      return { kv: await KvCache.create(rt, this.device.config, B, S, inPlace), kept: false };
+    this.kvBusy = true; // claimed before any await: a concurrent generation gets a fresh cache
+    try {
+      if (this.kv?.key !== `${B}/${S}`) {
+        this.kv?.dispose();
+        this.kv = null;
+        await this.dropCaptured(); // captured with the old cache's buffers
+        this.kv = await KvCache.create(rt, this.device.config, B, S, true);
+      }
+      return { kv: this.kv, kept: true };
+    } catch (e) {
+      this.kvBusy = false;
+      throw e;
     }
-    const kv = await KvCache.create(rt, this.device.config, B, S, inPlace);
-    if (inPlace) this.kv = kv;
-    return kv;
   }
 
   async generate(prompts: number[][], opts: GenerateOptions): Promise<GenerateResult> {
@@ -173,7 +182,7 @@ export class Generator {
       );
     }
     const rope = await this.device.ropeTables(S);
-    const kv = await this.cache(B, S);
+    const { kv, kept } = await this.cache(B, S);
     const captured = !!this.options.graphCapture && rt.info.backend === 'webgpu';
     const inputs = this.fused ? gqaInputs(rt, prompts, L, !captured) : maskedInputs(rt, prompts, L, S);
     const prefillInputs = this.fused && captured ? gqaInputs(rt, prompts, L, true) : inputs;
@@ -224,7 +233,8 @@ export class Generator {
         logits = await run(inputs.decode(step, next));
       }
     } finally {
-      if (!kv.inPlace) kv.dispose();
+      if (kept) this.kvBusy = false;
+      else kv.dispose();
     }
     return { ids: out, finish: finish.map((f) => f ?? 'length') };
   }
