@@ -1,7 +1,7 @@
 // Attention in query blocks (layerwise-blocked.ts) gives the whole-model plan's numbers: losses, grad norms,
 // gradients, evaluation and adapters after steps with LoRA dropout, GQA (4 heads over 2 KV heads), Llama 3
 // rope scaling, Qwen2 q/k/v biases and Qwen3 q/k norms — rows of 16 tokens in blocks of 5 (5, 5, 5, 1), packed
-// rows of 32 in blocks of 8, and with row blocks.
+// rows of 32 in blocks of 8, with row blocks, and the head run one cross-entropy chunk of rows at a time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
@@ -23,6 +23,7 @@ async function run(
   config: TrainConfig,
   queryBlock?: number,
   rowsPerRun?: number,
+  ceChunk?: number,
 ) {
   const { model, adapter, rows } = await goldenCase(name);
   const t = await Trainer.create({
@@ -34,6 +35,7 @@ async function run(
     plan,
     queryBlock,
     rowsPerRun,
+    ceChunk,
   });
   const grads = await t.gradients(rows);
   const metrics = [];
@@ -48,12 +50,12 @@ const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 describe('query-blocked layer-wise plan equals the whole-model plan', () => {
   it.each([
-    ['llama', false, 5, undefined],
-    ['qwen2', true, 8, undefined],
-    ['qwen3', false, 5, 1],
+    ['llama', false, 5, undefined, undefined],
+    ['qwen2', true, 8, undefined, 8],
+    ['qwen3', false, 5, 1, 8],
   ] as const)(
-    '%s, packing %s, query blocks of %i, rows per run %s',
-    async (name, packing, Q, rows) => {
+    '%s, packing %s, query blocks of %i, rows per run %s, head runs of %s labelled rows',
+    async (name, packing, Q, rows, ceChunk) => {
       const config = resolveTrainConfig({
         rank: 4,
         alpha: 8,
@@ -68,7 +70,7 @@ describe('query-blocked layer-wise plan equals the whole-model plan', () => {
         seed: 5,
       });
       const a = await run(name, 'whole', config);
-      const b = await run(name, 'layerwise', config, Q, rows);
+      const b = await run(name, 'layerwise', config, Q, rows, ceChunk);
       for (let s = 0; s < config.steps; s++) {
         expect(b.metrics[s].tokens).toBe(a.metrics[s].tokens);
         expect(rel(b.metrics[s].loss, a.metrics[s].loss)).toBeLessThan(1e-5);

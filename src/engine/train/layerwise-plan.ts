@@ -161,12 +161,44 @@ export class LayerwisePlan implements StepPlan {
     }));
   }
 
-  private headSession(mb: MicroBatch, grad: boolean) {
+  private headSession(mb: MicroBatch, grad: boolean, accumulate = false) {
     const chunk = Math.min(this.s.ceChunk, mb.N);
-    return this.cache.get(`head/${mb.B}/${mb.T}/${mb.N}/${grad}`, () => ({
-      graph: buildHeadGraph(this.spec(mb), mb.N, chunk, grad),
+    return this.cache.get(`head/${mb.B}/${mb.T}/${mb.N}/${grad}/${accumulate}`, () => ({
+      graph: buildHeadGraph(this.spec(mb), mb.N, chunk, grad, accumulate),
       keep: grad ? ['dh'] : [],
     }));
+  }
+
+  /**
+   * Σ w·CE over the labelled rows (and dh_L with `grad`), one cross-entropy chunk of rows per run: a graph of
+   * many chunks had onnxruntime hold them side by side (1 × 4096: +2.5 GB).
+   */
+  private async head(mb: MicroBatch, h: RtTensor, scale: number, grad: boolean) {
+    const chunk = Math.min(this.s.ceChunk, mb.N);
+    let loss = 0;
+    let dh: RtTensor | undefined;
+    for (let at = 0; at < mb.N; at += chunk) {
+      const n = Math.min(chunk, mb.N - at);
+      const tokens = Math.max(0, Math.min(n, mb.tokens - at));
+      if (tokens === 0 && at > 0) continue; // padding rows only
+      const part: MicroBatch =
+        n === mb.N
+          ? mb
+          : {
+              ...mb,
+              N: n,
+              tokens,
+              label_pos: mb.label_pos.slice(at, at + n),
+              label_ids: mb.label_ids.slice(at, at + n),
+            };
+      const f = this.headFeeds(part, h, scale);
+      if (dh) f.dh_acc = dh;
+      const out = await (await this.headSession(part, grad, dh !== undefined)).run(f);
+      loss += await readScalar(this.s.rt, out.loss);
+      this.free([out.loss, dh]);
+      dh = grad ? out.dh : undefined;
+    }
+    return { loss, dh };
   }
 
   /** Embedding and every layer's forward; returns the residual streams h₀…h_L and the shared tensors. */
@@ -247,10 +279,10 @@ export class LayerwisePlan implements StepPlan {
 
   private async blockPass(mb: Block, scale: number, seed: number, grads: (RtTensor | undefined)[]) {
     const { hs, shared } = await this.forward(mb, seed);
-    const head = await (await this.headSession(mb, true)).run(this.headFeeds(mb, hs[this.L], scale));
-    const loss = await readScalar(this.s.rt, head.loss);
+    const head = await this.head(mb, hs[this.L], scale, true);
+    const loss = head.loss;
     this.free([hs[this.L]]);
-    let dh = head.dh;
+    let dh = head.dh!;
     const blocked = this.blockedLayer(mb);
     for (let i = this.L - 1; i >= 0; i--) {
       const acc = grads[i];
@@ -309,9 +341,9 @@ export class LayerwisePlan implements StepPlan {
 
   async evalLoss(mb: MicroBatch): Promise<number> {
     const { hs, shared } = await this.forward(mb, null);
-    const head = await (await this.headSession(mb, false)).run(this.headFeeds(mb, hs[this.L], 1));
+    const { loss } = await this.head(mb, hs[this.L], 1, false);
     this.free([...hs, ...Object.values(shared)]);
-    return readScalar(this.s.rt, head.loss);
+    return loss;
   }
 
   async gradients(mbs: MicroBatch[], scale: number): Promise<Float32Array> {

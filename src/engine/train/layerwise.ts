@@ -153,10 +153,20 @@ export function buildLayerGraph(
   return g;
 }
 
-/** Final norm, LM head and cross-entropy over the N labelled rows of h_L; with `grad`, dh_L (B·T, D). */
-export function buildHeadGraph(s: LayerwiseSpec, N: number, chunk: number, grad: boolean): Graph {
+/**
+ * Final norm, LM head and cross-entropy over the N labelled rows of h_L; with `grad`, dh_L (B·T, D), plus
+ * `dh_acc` when `accumulate` (the plan runs the labelled rows in groups of one chunk: onnxruntime runs the
+ * chunks of one graph side by side, so a graph of many chunks holds many chunks' logits at once).
+ */
+export function buildHeadGraph(
+  s: LayerwiseSpec,
+  N: number,
+  chunk: number,
+  grad: boolean,
+  accumulate = false,
+): Graph {
   const { config: c, B, T } = s;
-  const g = new Graph(`head_B${B}_T${T}_N${N}${grad ? '' : '_eval'}`);
+  const g = new Graph(`head_B${B}_T${T}_N${N}${grad ? '' : '_eval'}${accumulate ? '_acc' : ''}`);
   const h = g.input('h', 'float32', [B * T, c.hidden_size]);
   const labelPos = g.input('label_pos', 'int32', [N]);
   const labelIds = g.input('label_ids', 'int32', [N, 1]);
@@ -169,7 +179,10 @@ export function buildHeadGraph(s: LayerwiseSpec, N: number, chunk: number, grad:
   const rows = finalNorm(c, w, o.gather(h, labelPos)); // (N, D)
   const { loss, dh } = lossHead(c, w, rows, labelIds, labelW, chunk, grad);
   g.output(loss, 'loss');
-  if (grad) g.output(backward(rows, [h], dh!)[0], 'dh'); // (B·T, D)
+  if (grad) {
+    const dh0 = backward(rows, [h], dh!)[0]; // (B·T, D)
+    g.output(accumulate ? o.add(dh0, g.input('dh_acc', 'float32', dh0.shape)) : dh0, 'dh');
+  }
   return g;
 }
 
