@@ -23,7 +23,6 @@ import { resolveTrainConfig } from '../src/engine/train/config';
 import { Trainer } from '../src/engine/train/trainer';
 import { dispatches, gpuMemory, resetPeak } from '../src/engine/runtime/gpu-counters';
 import { mulberry32, QWEN25_05B_CONFIG, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
-import { benchLlamaCpp } from './bench-llamacpp';
 import { profileSessions, type PhaseProfile } from './profile';
 
 const SHAPES: Record<string, { name: string; config: Record<string, unknown> }> = {
@@ -494,8 +493,11 @@ async function main() {
         (d.gpu_peak_mb !== undefined ? `, GPU peak ${fmt(d.gpu_peak_mb)} MB` : '') +
         (d.same_tokens !== undefined ? `, same tokens: ${d.same_tokens}` : ''),
     );
+  // loaded only when asked: node-llama-cpp is a dev dependency, absent from the GPU bundle
   const cpp = opt.llamacpp
-    ? await benchLlamaCpp(randomModel(args.layers), benchPrompt, args.newTokens, args.threads)
+    ? await (
+        await import('./bench-llamacpp')
+      ).benchLlamaCpp(randomModel(args.layers), benchPrompt, args.newTokens, args.threads)
     : null;
   if (cpp) {
     const ourIds = ours.decode_ids ?? [];

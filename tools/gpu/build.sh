@@ -17,7 +17,7 @@ echo "== esbuild: bench, CLI, probe"
 for entry in tools/bench.ts src/cli/main.ts tools/gpu/probe.ts; do
   "$NM/.bin/esbuild" "$entry" --bundle --platform=node --format=esm --target=node20 \
     --outfile="$B/app/$(basename "$entry" .ts).mjs" --log-level=warning \
-    --external:onnxruntime-node --external:onnxruntime-web --external:webgpu \
+    --external:onnxruntime-node --external:onnxruntime-web --external:webgpu --external:node-llama-cpp \
     --banner:js="import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);"
 done
 
