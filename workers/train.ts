@@ -214,6 +214,7 @@ async function trainRun(
       plan: plan.plan,
       ceChunk: plan.ceChunk,
       rowsPerRun: plan.rows,
+      queryBlock: plan.queryBlock,
     });
     const t = trainer;
     await store.updateRun(d, runId, { totalSteps: t.totalSteps });

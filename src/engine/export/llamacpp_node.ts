@@ -2,25 +2,18 @@
 // tokenization, teacher-forced logits and greedy decoding, with an optional GGUF LoRA adapter. Node-only.
 // Settings follow DESIGN §4: no GPU, no build, 2 threads, no mmap (the defaults are 40× slower on small VMs).
 
-import {
-  getLlama,
-  LlamaLogLevel,
-  type Llama,
-  type LlamaContextSequence,
-  type LlamaModel,
-  type Token,
-} from 'node-llama-cpp';
+import type { Llama, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 
 let llamaPromise: Promise<Llama> | undefined;
 
-/** One llama.cpp instance per process (loading the bindings takes about a second). */
+/**
+ * One llama.cpp instance per process (loading the bindings takes about a second). node-llama-cpp is loaded
+ * here, on first use, so bundles that never call it (the GPU bench) need not carry it.
+ */
 export function llamaCpp(): Promise<Llama> {
-  llamaPromise ??= getLlama({
-    gpu: false,
-    build: 'never',
-    logLevel: LlamaLogLevel.error,
-    progressLogs: false,
-  });
+  llamaPromise ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
+    getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false }),
+  );
   return llamaPromise;
 }
 
