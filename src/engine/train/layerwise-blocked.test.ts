@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
 import { maxRelErr } from '../testing/compare';
-import { goldenCase } from '../testing/golden_node';
+import { trainGoldenCase } from '../testing/golden_node';
 import { resolveTrainConfig, type TrainConfig } from './config';
-import { Trainer } from './trainer';
 import type { PlanKind } from './plan';
 
 let rt: Runtime;
@@ -17,34 +16,14 @@ beforeAll(async () => {
 });
 afterAll(async () => rt?.release());
 
-async function run(
+const run = (
   name: string,
   plan: PlanKind,
   config: TrainConfig,
   queryBlock?: number,
   rowsPerRun?: number,
   ceChunk?: number,
-) {
-  const { model, adapter, rows } = await goldenCase(name);
-  const t = await Trainer.create({
-    runtime: rt,
-    model,
-    config,
-    train: rows,
-    init: adapter.weights,
-    plan,
-    queryBlock,
-    rowsPerRun,
-    ceChunk,
-  });
-  const grads = await t.gradients(rows);
-  const metrics = [];
-  for (let s = 0; s < config.steps; s++) metrics.push(await t.trainStep());
-  const evalLoss = await t.evaluate(rows);
-  const w = await t.checkpoint();
-  await t.dispose();
-  return { grads, metrics, evalLoss, w };
-}
+) => trainGoldenCase(rt, name, config, { plan, queryBlock, rowsPerRun, ceChunk }, true);
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
@@ -78,8 +57,8 @@ describe('query-blocked layer-wise plan equals the whole-model plan', () => {
       }
       expect(rel(b.evalLoss.loss, a.evalLoss.loss)).toBeLessThan(1e-5);
       for (const which of ['A', 'B'] as const) {
-        for (const [k, v] of a.grads[which])
-          expect(maxRelErr(b.grads[which].get(k)!, v), `grad ${k}`).toBeLessThan(1e-5);
+        for (const [k, v] of a.grads![which])
+          expect(maxRelErr(b.grads![which].get(k)!, v), `grad ${k}`).toBeLessThan(1e-5);
         for (const [k, v] of a.w.lora[which])
           expect(maxRelErr(b.w.lora[which].get(k)!, v), k).toBeLessThan(1e-5);
       }

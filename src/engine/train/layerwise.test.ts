@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../runtime/node_node';
 import type { Runtime } from '../runtime/types';
 import { maxRelErr } from '../testing/compare';
-import { goldenCase } from '../testing/golden_node';
+import { trainGoldenCase } from '../testing/golden_node';
 import { resolveTrainConfig, type TrainConfig } from './config';
-import { Trainer } from './trainer';
 import type { PlanKind } from './plan';
 
 let rt: Runtime;
@@ -17,23 +16,9 @@ beforeAll(async () => {
 afterAll(async () => rt?.release());
 
 async function run(name: string, plan: PlanKind, config: TrainConfig, rowsPerRun?: number) {
-  const { model, adapter, rows } = await goldenCase(name);
-  const t = await Trainer.create({
-    runtime: rt,
-    model,
-    config,
-    train: rows,
-    init: adapter.weights,
-    plan,
-    rowsPerRun,
-  });
-  expect(t.planKind).toBe(plan);
-  const metrics = [];
-  for (let s = 0; s < config.steps; s++) metrics.push(await t.trainStep());
-  const evalLoss = await t.evaluate(rows);
-  const w = await t.checkpoint();
-  await t.dispose();
-  return { metrics, evalLoss, w };
+  const r = await trainGoldenCase(rt, name, config, { plan, rowsPerRun });
+  expect(r.planKind).toBe(plan);
+  return r;
 }
 
 describe('layer-wise plan equals the whole-model plan', () => {
