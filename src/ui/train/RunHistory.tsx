@@ -6,7 +6,7 @@ import { useState } from 'react';
 import type { RunRecord } from '../../storage/db';
 import { useStudio } from '../../state/store';
 import { liveRun } from '../../state/train';
-import { deleteRun, resumeRun, showRun, stopAndDeleteRun } from '../actions/train';
+import { deleteRun, keptStep, resumeRun, showRun, stopAndDeleteRun } from '../actions/train';
 import { Empty, TableHead } from '../common';
 import { NumberInput } from '../NumberInput';
 import { date, loss } from '../format';
@@ -23,7 +23,7 @@ export function RunHistory({ busy }: { busy: boolean }) {
   // a run that did not end cleanly keeps what its last checkpoint holds: Resume continues from there
   // (one that ended before its first checkpoint keeps nothing: it starts again from step 0)
   const kept = (r: RunRecord) =>
-    ['interrupted', 'paused', 'failed'].includes(r.status) ? (r.checkpointStep ?? 0) : r.step;
+    ['interrupted', 'paused', 'failed'].includes(r.status) ? keptStep(r) : r.step;
   const canResume = (r: RunRecord) =>
     !busy &&
     !elsewhere.includes(r.id) &&
