@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { parseHeader, readFloat32 } from '../src/engine/io/safetensors';
-import { importGoldenRows, loadTinyRepo, openApp, openTab, typeInto } from './helpers';
+import { importGoldenRows, loadTinyRepo, openApp, openTab, shot, typeInto } from './helpers';
 
 const STEPS = 10;
 
@@ -180,4 +180,5 @@ test('a NaN loss from an absurd learning rate pauses the run at its last good st
   ).toContainText(`the run is paused at step ${bad - 1}`, { timeout: 120_000 });
   await expect(row).toContainText('paused');
   await expect(row.getByLabel('Peak LR when resuming nan run')).toHaveValue('0.001');
+  await shot(page, 'nan-run-paused');
 });

@@ -45,6 +45,11 @@ async function heldRunIds(): Promise<Set<string>> {
 }
 
 const watched = new Set<string>();
+/**
+ * Runs this tab's engine worker has opened: their locks are this tab's, never another tab's (between a run's
+ * end and the worker releasing its lock, the run is no longer live here but still locked).
+ */
+export const trainedHere = new Set<string>();
 let poll: ReturnType<typeof setTimeout> | undefined;
 
 /** Waits for the owner of a run in another tab to go; then the run is interrupted (if it still ran). */
@@ -68,7 +73,9 @@ export async function refreshRuns() {
   const [runs, held] = await Promise.all([storage.listRuns(await db()), heldRunIds()]);
   const mine = liveRun(st())?.runId ?? null;
   const elsewhere = runs
-    .filter((r) => held.has(r.id) && r.id !== mine && storage.isLiveStatus(r.status))
+    .filter(
+      (r) => held.has(r.id) && r.id !== mine && !trainedHere.has(r.id) && storage.isLiveStatus(r.status),
+    )
     .map((r) => r.id);
   st().setRuns(runs, elsewhere);
   for (const id of elsewhere) watchOwner(id);

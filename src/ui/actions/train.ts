@@ -8,7 +8,7 @@ import { useStudio } from '../../state/store';
 import { liveRun, type LiveRun } from '../../state/train';
 import type { TrainEvent } from '../../../workers/api';
 import { cb, errorText, isEngineLost, isUserFacing, newJobId, untilLost, engine } from '../engine';
-import { db, refreshRuns, refreshStorage, report } from './app';
+import { db, refreshRuns, refreshStorage, report, trainedHere } from './app';
 import { activeDataset, flushDatasets } from './data';
 
 const st = () => useStudio.getState();
@@ -39,6 +39,7 @@ function onEvent(jobId: string, e: TrainEvent) {
   if (!run || run.jobId !== jobId) return;
   switch (e.type) {
     case 'created':
+      trainedHere.add(e.runId);
       st().patchRun({ runId: e.runId });
       void refreshRuns();
       break;
@@ -166,6 +167,9 @@ export function startTraining(opts: { name: string; initAdapterId?: string }) {
   });
 }
 
+/** The step a resume of `run` continues from: its last checkpoint's, or 0 where none was kept. */
+export const keptStep = (run: RunRecord) => (run.checkpointId ? (run.checkpointStep ?? run.step) : 0);
+
 /**
  * Continues an interrupted, paused or stopped run from its last checkpoint, with its dataset; `lr` sets
  * the peak learning rate from there on (a run paused on a NaN/Inf step is resumed lower).
@@ -178,7 +182,7 @@ export function resumeRun(run: RunRecord, lr?: number) {
     const ds = await storage.getDataset(await db(), run.datasetId);
     if (!ds) return st().notify('error', `the dataset "${run.datasetName}" of this run was deleted`);
     // the steps after the checkpoint are trained again: the curves start from what is kept
-    const kept = run.checkpointId ? (run.checkpointStep ?? run.step) : 0; // none kept: from step 0
+    const kept = keptStep(run);
     const metrics = (await storage.getMetrics(await db(), run.id)).filter((m) => m.step <= kept);
     const live = blankRun(run.name, ds.id);
     live.runId = run.id;
