@@ -2,6 +2,7 @@
 // the WASM backend against onnxruntime-node's CPU backend, on the same SmolLM2-135M-shaped model, batch and
 // LoRA settings, in one process (ratios, not absolute times: the machine may be shared).
 //   npx tsx tools/bench-plans.ts [--batch 4 --seq 128 --steps 3 --warmup 2 --rank 8 --no-wasm]
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../src/engine/model/config';
 import type { BaseModel } from '../src/engine/model/device';
@@ -11,6 +12,7 @@ import type { Runtime } from '../src/engine/runtime/types';
 import type { Example } from '../src/engine/train/batches';
 import { resolveTrainConfig } from '../src/engine/train/config';
 import type { PlanKind } from '../src/engine/train/plan';
+import { planMemory } from '../src/engine/train/planner';
 import { Trainer } from '../src/engine/train/trainer';
 import { mulberry32, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
 
@@ -52,9 +54,30 @@ const train = resolveTrainConfig({
   shuffle: false,
 });
 
-/** Mean time of `steps` training steps after `warmup` ones (ms), and the losses. */
+/** Mean time of `steps` training steps after `warmup` ones (ms), and the losses. The plan's settings are the
+ *  planner's under the CLI's default budget (most of the machine's memory), as `train --plan X` would run. */
 async function stepTime(rt: Runtime, plan: PlanKind) {
-  const t = await Trainer.create({ runtime: rt, model, config: train, train: rows, plan });
+  const p = planMemory({
+    config,
+    train,
+    backend: rt.info.backend,
+    f16: true,
+    source16: false,
+    budget: Math.floor(os.totalmem() * 0.85),
+    force: plan,
+  });
+  const t = await Trainer.create({
+    runtime: rt,
+    model,
+    config: train,
+    train: rows,
+    plan,
+    storage: p.storage,
+    ceChunk: p.ceChunk,
+    rowsPerRun: p.rows,
+    queryBlock: p.queryBlock,
+    reuseMemory: p.reuseMemory,
+  });
   const warm: number[] = [];
   for (let s = 0; s < Number(opt.warmup); s++) warm.push((await t.trainStep()).ms);
   const times: number[] = [];

@@ -215,6 +215,7 @@ async function trainRun(
       ceChunk: plan.ceChunk,
       rowsPerRun: plan.rows,
       queryBlock: plan.queryBlock,
+      reuseMemory: plan.reuseMemory,
     });
     const t = trainer;
     await store.updateRun(d, runId, { totalSteps: t.totalSteps });

@@ -67,6 +67,7 @@ export async function train(a: TrainArgs): Promise<void> {
     ceChunk: plan.ceChunk,
     rowsPerRun: plan.rows,
     queryBlock: plan.queryBlock,
+    reuseMemory: plan.reuseMemory,
     onNote: (msg) => process.stderr.write(`note: ${msg}\n`),
   });
   mkdirSync(a.out, { recursive: true });

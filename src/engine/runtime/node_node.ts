@@ -13,6 +13,9 @@ import { createOrtRuntime, type OrtModule } from './common';
 import { openWebGpu, webgpuSessionOptions, type Gpu } from './webgpu';
 import type { Runtime } from './types';
 
+/** onnxruntime-node writes a profiled CPU session's events to `<tmpdir>/<this><pid>-<date>.json` (tools/profile.ts). */
+export const CPU_PROFILE_PREFIX = 'lora-studio-ort-profile-';
+
 export interface NodeRuntimeOptions {
   backend: 'cpu' | 'wasm' | 'webgpu';
   /** CPU threads (cpu: intra-op threads; wasm/webgpu: ORT-web's wasm threads, fixed by the first runtime). */
@@ -28,14 +31,21 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<Runti
     return createOrtRuntime({
       ort,
       info: { backend: 'cpu', description: os.cpus()[0]?.model, software: false, f16: false, threads },
-      sessionOptions: () => ({
+      sessionOptions: (o) => ({
+        ...(o.profile && {
+          profileFilePrefix: path.join(os.tmpdir(), `${CPU_PROFILE_PREFIX}${process.pid}-`),
+        }),
         executionProviders: ['cpu'],
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
-        // each session would keep its own arena at its peak (the layer-wise plan runs five sessions per step):
-        // without it, a run's tensors go back to the system when the run ends, so the peaks do not add up
-        enableCpuMemArena: false,
+        // An arena keeps a session's memory at its peak between runs. By default none: a run's tensors go back
+        // to the system when it ends, so the peaks of sessions run one after another (the layer-wise plan's)
+        // do not add up. Sessions run back to back many times ask for `reuseMemory`: with an arena, memory
+        // patterns off (with both, the pattern's one block is allocated beside the first run's chunks: twice
+        // the activations).
+        enableCpuMemArena: !!o.reuseMemory,
+        enableMemPattern: !o.reuseMemory,
       }),
     });
   }

@@ -35,7 +35,7 @@ export async function trainGoldenCase(
   runtime: Runtime,
   name: string,
   config: TrainConfig,
-  plan: Pick<TrainerInit, 'plan' | 'rowsPerRun' | 'queryBlock' | 'ceChunk'>,
+  plan: Pick<TrainerInit, 'plan' | 'rowsPerRun' | 'queryBlock' | 'ceChunk' | 'reuseMemory'>,
   gradients = false,
 ) {
   const { model, adapter, rows } = await goldenCase(name);

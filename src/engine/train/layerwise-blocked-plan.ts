@@ -41,6 +41,7 @@ export class BlockedLayer {
     const s = await this.cache.get(`qkv/${train}/${this.key}`, () => ({
       graph: buildQkvGraph(this.spec, this.blocks, train, false),
       keep: [...this.blocks.map((_, j) => `q_${j}`), 'keys', 'values'],
+      reuseMemory: train,
     }));
     const out = await s.run(pick(s, base));
     return { qs: this.blocks.map((_, j) => out[`q_${j}`]), k: out.keys, v: out.values };

@@ -86,7 +86,7 @@ export class LayerwisePlan implements StepPlan {
     const c = s.device.config;
     this.L = c.num_hidden_layers;
     this.P = layerSliceSize(this.layerSpecs(), s.rank);
-    this.cache = new SessionCache(s.rt);
+    this.cache = new SessionCache(s.rt, s.reuseMemory ?? false);
     const names = [...s.device.shapes.keys()];
     this.layerNames = [...layerWeightShapes(s.device.shapes).keys()];
     const head = c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
@@ -158,6 +158,7 @@ export class LayerwisePlan implements StepPlan {
     return this.cache.get(`layer/${kind}/${mb.B}/${mb.T}/${block}`, () => ({
       graph: buildLayerGraph(this.spec(mb, block), train, grad),
       keep: grad ? ['dh', 'grad'] : ['h_out'],
+      reuseMemory: kind !== 'eval',
     }));
   }
 
@@ -166,6 +167,7 @@ export class LayerwisePlan implements StepPlan {
     return this.cache.get(`head/${mb.B}/${mb.T}/${mb.N}/${grad}/${accumulate}`, () => ({
       graph: buildHeadGraph(this.spec(mb), mb.N, chunk, grad, accumulate),
       keep: grad ? ['dh'] : [],
+      reuseMemory: grad,
     }));
   }
 

@@ -15,8 +15,14 @@ beforeAll(async () => {
 });
 afterAll(async () => rt?.release());
 
-async function run(name: string, plan: PlanKind, config: TrainConfig, rowsPerRun?: number) {
-  const r = await trainGoldenCase(rt, name, config, { plan, rowsPerRun });
+async function run(
+  name: string,
+  plan: PlanKind,
+  config: TrainConfig,
+  rowsPerRun?: number,
+  reuseMemory?: boolean,
+) {
+  const r = await trainGoldenCase(rt, name, config, { plan, rowsPerRun, reuseMemory });
   expect(r.planKind).toBe(plan);
   return r;
 }
@@ -27,7 +33,7 @@ describe('layer-wise plan equals the whole-model plan', () => {
     ['qwen2', 'all-linear', true],
     ['qwen3', ['q_proj', 'v_proj'], true],
   ] as const)(
-    '%s, targets %s, packing %s',
+    '%s, targets %s, packing %s (sessions keeping their memory between runs with packing)',
     async (name, targets, packing) => {
       const config = resolveTrainConfig({
         rank: 4,
@@ -49,7 +55,7 @@ describe('layer-wise plan equals the whole-model plan', () => {
         seed: 5,
       });
       const a = await run(name, 'whole', config);
-      const b = await run(name, 'layerwise', config);
+      const b = await run(name, 'layerwise', config, undefined, packing);
       for (let s = 0; s < config.steps; s++) {
         expect(b.metrics[s].tokens).toBe(a.metrics[s].tokens);
         expect(Math.abs(b.metrics[s].loss - a.metrics[s].loss) / a.metrics[s].loss).toBeLessThan(1e-5);

@@ -39,6 +39,12 @@ export interface PlanSettings {
    * one layer holds one block's scores (B·H·Q·T) instead of all of them (B·H·T·T)
    */
   queryBlock?: number;
+  /**
+   * CPU: sessions run during training keep their memory between runs (SessionOptions.reuseMemory): each then
+   * holds its own peak, so the layer-wise plan's peaks add up (the planner's choice). Default: the whole plan
+   * yes (one session; its peak is no higher), the layer-wise plan no.
+   */
+  reuseMemory?: boolean;
 }
 
 export type StateName = 'params' | 'm' | 'v';
@@ -121,16 +127,29 @@ export function optimizerFeeds(rt: Runtime, opt: OptimizerScalars): Record<strin
 
 export const readScalar = async (rt: Runtime, t: RtTensor) => ((await rt.read(t)) as Float32Array)[0];
 
-/** Sessions cached by key: each distinct shape is one graph to build and (WebGPU) compile. */
+/**
+ * Sessions cached by key: each distinct shape is one graph to build and (WebGPU) compile. `reuseMemory`
+ * (SessionOptions) for every session whose build does not say `reuseMemory: false` (evaluation's, run now and
+ * then).
+ */
 export class SessionCache {
   private sessions = new Map<string, Promise<Session>>();
-  constructor(private readonly rt: Runtime) {}
+  constructor(
+    private readonly rt: Runtime,
+    private readonly reuseMemory = false,
+  ) {}
 
-  get(key: string, build: () => { graph: Parameters<typeof toOnnx>[0]; keep: string[] }): Promise<Session> {
+  get(
+    key: string,
+    build: () => { graph: Parameters<typeof toOnnx>[0]; keep: string[]; reuseMemory?: boolean },
+  ): Promise<Session> {
     let s = this.sessions.get(key);
     if (!s) {
-      const { graph, keep } = build();
-      s = this.rt.createSession(toOnnx(graph), { keepOnDevice: keep });
+      const { graph, keep, reuseMemory } = build();
+      s = this.rt.createSession(toOnnx(graph), {
+        keepOnDevice: keep,
+        reuseMemory: this.reuseMemory && reuseMemory !== false,
+      });
       // a failed creation is not cached: the next call tries again
       s.catch(() => this.sessions.delete(key));
       this.sessions.set(key, s);
@@ -154,7 +173,7 @@ export class WholePlan implements StepPlan {
 
   constructor(private readonly s: PlanSettings) {
     this.size = flatLayout(s.specs, s.rank).size;
-    this.cache = new SessionCache(s.rt);
+    this.cache = new SessionCache(s.rt, s.reuseMemory ?? true);
   }
 
   async write(name: StateName, data: Float32Array): Promise<void> {
@@ -194,6 +213,7 @@ export class WholePlan implements StepPlan {
       return {
         graph,
         keep: graph.outputs.map((v) => v.name).filter((n) => n !== 'loss' && n !== 'grad_norm'),
+        reuseMemory: mode !== 'eval',
       };
     });
   }

@@ -44,6 +44,30 @@ describe('memory planner', () => {
     expect(p.notes.join(' ')).toMatch(/of the 4 sequences through the layers at a time/);
   });
 
+  it('CPU sessions keep their memory between runs where the sum of their peaks fits, else hand it back', () => {
+    expect(planMemory(request({})).reuseMemory).toBe(true);
+    const roomy = planMemory(request({ force: 'layerwise' }));
+    expect(roomy.reuseMemory).toBe(true);
+    const kept = predict(request({}), 'layerwise', roomy.storage, roomy.ceChunk, roomy.rows, undefined, true);
+    const handed = predict(
+      request({}),
+      'layerwise',
+      roomy.storage,
+      roomy.ceChunk,
+      roomy.rows,
+      undefined,
+      false,
+    );
+    expect(kept.peak).toBeGreaterThan(handed.peak);
+    const tight = planMemory(request({ budget: 2600 * MiB }));
+    expect(tight.reuseMemory).toBe(false);
+    expect(tight.notes.join(' ')).toMatch(
+      /memory handed back after each run \(slower; keeping it would need \d+ MiB\)/,
+    );
+    // other backends have no such choice
+    expect(planMemory(request({ backend: 'webgpu', force: 'layerwise' })).reuseMemory).toBe(false);
+  });
+
   it('layer-wise needs far less than the whole-model graph, and more with longer rows', () => {
     const whole = predict(request({}), 'whole', 'float32', 64);
     const lw = predict(request({}), 'layerwise', 'float32', 64);

@@ -50,6 +50,8 @@ export interface MemoryPlan {
   rows: number;
   /** layer-wise: attention in blocks of this many queries (absent: unblocked; layerwise-blocked.ts) */
   queryBlock?: number;
+  /** CPU: training sessions keep their memory between runs (PlanSettings.reuseMemory) */
+  reuseMemory: boolean;
   /** predicted peak, bytes */ peak: number;
   breakdown: Breakdown;
   budget: number;
@@ -107,6 +109,7 @@ export function predict(
   ceChunk: number,
   rows = r.train.batchSize,
   queryBlock?: number,
+  reuseMemory = plan === 'whole',
 ): MemoryPlan {
   const c = r.config;
   const T = r.seqLen ?? r.train.maxLen;
@@ -125,6 +128,7 @@ export function predict(
   // logits of one chunk (z, exp, one-hot, dz) and the gathered rows; a float16 head is cast once per run
   const head = (4 * chunk * c.vocab_size + 3 * M * D) * 4 + (storage === 'float16-all' ? rest * 4 : 0);
   const half = storage !== 'float32';
+  const reuse = reuseMemory && r.backend === 'cpu';
   let activations: number;
   let transient: number;
   if (plan === 'whole') {
@@ -137,7 +141,10 @@ export function predict(
     const layer = Q
       ? Math.max(M * (8 * c.intermediate_size + 10 * D) * 4, scoreBlock) + M * qkvFloats(c) * 4
       : 2.5 * perLayer;
-    transient = Math.max(layer + (half ? (layers / L) * 4 : 0), head);
+    const cast = half ? (layers / L) * 4 : 0;
+    // sessions that keep their memory each hold their own peak: the layer's forward (about its activations),
+    // its backward and the head's all at once instead of one after the other
+    transient = reuse ? perLayer + layer + cast + head : Math.max(layer + cast, head);
   }
   const breakdown: Breakdown = {
     overhead: r.backend === 'webgpu' ? 0 : CPU_OVERHEAD,
@@ -154,6 +161,7 @@ export function predict(
     ceChunk: chunk,
     rows: M / T,
     queryBlock: Q,
+    reuseMemory: reuse,
     peak,
     breakdown,
     budget: r.budget,
@@ -213,27 +221,36 @@ export function planMemory(r: PlanRequest): MemoryPlan {
       if (plan === 'layerwise' || q === undefined) options.push([plan, storage, q]);
   for (const [plan, storage, queryBlock] of options)
     for (const rows of plan === 'whole' ? [B] : rowOptions)
-      for (const chunk of chunks) {
-        const p = predict(r, plan, storage, chunk, rows, queryBlock);
-        if (!best || p.peak < best.peak) best = p;
-        if (p.peak > r.budget) continue;
-        if (storage !== 'float32')
-          p.notes.push(
-            (storage === 'float16-all' ? 'all base weights' : 'layer weights') +
-              (r.source16
-                ? ' kept as float16 (the checkpoint is 16-bit)'
-                : ' stored as float16 to fit the budget (rounded from float32)'),
-          );
-        if (plan === 'layerwise' && !r.force)
-          p.notes.push(
-            'layer-wise plan: the whole-model step would need ' +
-              mib(predict(r, 'whole', 'float32', base).peak),
-          );
-        if (chunk !== base) p.notes.push(`cross-entropy in chunks of ${chunk} rows`);
-        if (rows < B) p.notes.push(`${rows} of the ${B} sequences through the layers at a time`);
-        if (queryBlock) p.notes.push(`attention in blocks of ${queryBlock} queries`);
-        return p;
-      }
+      for (const chunk of chunks)
+        for (const reuse of plan === 'layerwise' && r.backend === 'cpu'
+          ? [true, false]
+          : [plan === 'whole']) {
+          const p = predict(r, plan, storage, chunk, rows, queryBlock, reuse);
+          if (!best || p.peak < best.peak) best = p;
+          if (p.peak > r.budget) continue;
+          if (storage !== 'float32')
+            p.notes.push(
+              (storage === 'float16-all' ? 'all base weights' : 'layer weights') +
+                (r.source16
+                  ? ' kept as float16 (the checkpoint is 16-bit)'
+                  : ' stored as float16 to fit the budget (rounded from float32)'),
+            );
+          if (plan === 'layerwise' && !r.force)
+            p.notes.push(
+              'layer-wise plan: the whole-model step would need ' +
+                mib(predict(r, 'whole', 'float32', base).peak),
+            );
+          if (chunk !== base) p.notes.push(`cross-entropy in chunks of ${chunk} rows`);
+          if (rows < B) p.notes.push(`${rows} of the ${B} sequences through the layers at a time`);
+          if (queryBlock) p.notes.push(`attention in blocks of ${queryBlock} queries`);
+          if (plan === 'layerwise' && r.backend === 'cpu' && !reuse)
+            p.notes.push(
+              'memory handed back after each run (slower; keeping it would need ' +
+                mib(predict(r, plan, storage, chunk, rows, queryBlock, true).peak) +
+                ')',
+            );
+          return p;
+        }
   const b = best!;
   const lower =
     b.breakdown.weights + b.breakdown.overhead > r.budget

@@ -66,6 +66,8 @@ export interface TrainerInit {
   rowsPerRun?: number;
   /** Layer-wise plan: attention in blocks of this many queries (the planner's; default unblocked). */
   queryBlock?: number;
+  /** CPU: training sessions keep their memory between runs (PlanSettings.reuseMemory; the planner's). */
+  reuseMemory?: boolean;
   /** How steps run: one whole-model graph, or layer by layer with recomputation (DESIGN §8). */
   plan?: PlanKind;
   /** dtype of the base weights when this trainer uploads them */
@@ -160,6 +162,7 @@ export class Trainer {
       ceChunk: this.init.ceChunk ?? ceChunkRows(model.config.vocab_size),
       rowsPerRun: this.init.rowsPerRun,
       queryBlock: this.init.queryBlock,
+      reuseMemory: this.init.reuseMemory,
     };
     this.settings = settings;
     this.plan = this.init.plan === 'layerwise' ? new LayerwisePlan(settings) : new WholePlan(settings);
