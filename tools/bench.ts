@@ -7,10 +7,7 @@
 //        [--plan whole|layerwise] [--graph-capture] [--no-fused] [--compare-fused] [--no-train] [--no-torch]
 //        [--profile]  (instead of the timings: per-op GPU time and dispatches of one step / one token, tools/profile.ts)
 //        [--llamacpp]  (also llama.cpp's CPU greedy decode of the same model and prompt, tools/bench-llamacpp.ts)
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Generator } from '../src/engine/generate/generator';
 import type { SamplingOptions } from '../src/engine/generate/sampling';
@@ -24,6 +21,7 @@ import { Trainer } from '../src/engine/train/trainer';
 import { dispatches, gpuMemory, resetPeak } from '../src/engine/runtime/gpu-counters';
 import { mulberry32, QWEN25_05B_CONFIG, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
 import { profileSessions, type PhaseProfile } from './profile';
+import { benchTorch, startTorchTrainer, torchMissing, type TorchTrainer } from './bench-torch';
 
 const SHAPES: Record<string, { name: string; config: Record<string, unknown> }> = {
   'smollm2-135m': { name: 'SmolLM2-135M', config: SMOLLM2_135M_CONFIG },
@@ -48,7 +46,7 @@ const { values: opt } = parseArgs({
     profile: { type: 'boolean', default: false },
     batch: { type: 'string', default: '2' },
     seq: { type: 'string', default: '128' },
-    steps: { type: 'string', default: '3' },
+    steps: { type: 'string', default: '5' },
     'new-tokens': { type: 'string', default: '32' },
     prompt: { type: 'string', default: '16' },
     backend: { type: 'string', default: 'cpu' },
@@ -112,6 +110,13 @@ function randomModel(layers: number): BaseModel {
 
 const now = () => performance.now();
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+/** The PyTorch train server (CPU runs) and its steps, interleaved with ours in benchTrain. */
+let torchTrain: TorchTrainer | undefined;
+const torchSteps: { ms: number; loss: number }[] = [];
 
 /** One decode measurement: `batch` rows side by side, greedy unless `sampling` is given. */
 interface Decode {
@@ -311,13 +316,16 @@ async function benchProfile(
       config,
       train: trainRows(V, rand, 2),
       plan,
+      reuseMemory: true,
     });
     await trainer.trainStep();
     prof.setPhase('train_step');
     await trainer.trainStep();
     prof.setPhase('');
-    out.push(...(await prof.report()));
+    // onnxruntime-node writes the CPU profile once its sessions are gone (profile.ts)
+    if (args.backend !== 'cpu') out.push(...(await prof.report()));
     await trainer.dispose();
+    if (args.backend === 'cpu') out.push(...(await prof.report()));
   }
   const prompt = [Array.from({ length: args.prompt }, () => Math.floor(rand() * V))];
   const variants = opt['compare-fused'] ? [!opt['no-fused'], !!opt['no-fused']] : [!opt['no-fused']];
@@ -331,8 +339,9 @@ async function benchProfile(
       stopIds: [],
       onToken: () => p.setPhase(++n === 2 ? `decode_token${fused ? '' : '_unfused'}` : ''),
     });
-    out.push(...(await p.report()));
+    if (args.backend !== 'cpu') out.push(...(await p.report()));
     await gen.dispose();
+    if (args.backend === 'cpu') out.push(...(await p.report()));
   }
   for (const r of out) {
     console.log(
@@ -363,13 +372,29 @@ async function benchTrain(
   const rows = trainRows(V, rand, args.steps + 1);
   const config = trainConfig(args.steps + 1);
   const plan = opt.plan as 'whole' | 'layerwise' | undefined; // the Trainer's default when not given
-  const trainer = await Trainer.create({ runtime, model, device, config, train: rows, plan });
+  // sessions keep their memory between runs, as the planner has them where the budget allows (planner.ts)
+  const trainer = await Trainer.create({
+    runtime,
+    model,
+    device,
+    config,
+    train: rows,
+    plan,
+    reuseMemory: true,
+  });
   resetPeak();
+  // with the PyTorch train server, one of its steps after each of ours (the first of each: the warm-up)
   const steps = [await trainer.trainStep()];
+  if (torchTrain) torchSteps.push(await torchTrain.step());
   if (gpu()) partial('first_step', { train_first_step_ms: steps[0].ms, loss: steps[0].loss });
-  const d0 = dispatches();
-  for (let i = 1; i <= args.steps; i++) steps.push(await trainer.trainStep());
-  const perStep = (dispatches() - d0) / args.steps;
+  let dispatched = 0;
+  for (let i = 1; i <= args.steps; i++) {
+    const d0 = dispatches();
+    steps.push(await trainer.trainStep());
+    dispatched += dispatches() - d0;
+    if (torchTrain) torchSteps.push(await torchTrain.step());
+  }
+  const perStep = dispatched / args.steps;
   const peak = gpuMemory().peak / MB;
   const train_plan = trainer.planKind;
   await trainer.dispose();
@@ -424,29 +449,6 @@ async function timeDecode(
   };
 }
 
-type Torch = Record<string, number | string | number[]>;
-
-function benchTorch(): Torch | string {
-  const py = '/usr/bin/python3';
-  const probe = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) return `${py} has no torch`;
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench_torch.py');
-  const r = spawnSync(
-    py,
-    [
-      script,
-      '--json',
-      ...['--layers', args.layers, '--batch', args.batch, '--seq', args.seq, '--steps', args.steps],
-      ...['--new-tokens', args.newTokens, '--prompt', args.prompt, '--threads', args.threads],
-      ...['--rank', LORA.rank, '--alpha', LORA.alpha, '--targets', LORA.targets.join(',')],
-      ...['--shape', opt.shape!, ...(opt['no-train'] ? ['--no-train'] : [])],
-    ].map(String),
-    { encoding: 'utf8', maxBuffer: 1 << 24 },
-  );
-  if (r.status !== 0) return `bench_torch.py failed: ${(r.stderr || String(r.error)).trim().slice(-500)}`;
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Torch;
-}
-
 const fmt = (x: unknown) =>
   typeof x === 'number' ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3)) : String(x ?? '-');
 
@@ -459,13 +461,35 @@ async function main() {
     `backend ${args.backend}, ${args.threads} threads, ${os.cpus()[0]?.model}, nproc ${os.cpus().length}, ` +
       `load ${load.toFixed(2)}`,
   );
+  const torchArgs = [
+    ...['--layers', args.layers, '--batch', args.batch, '--seq', args.seq, '--steps', args.steps],
+    ...['--new-tokens', args.newTokens, '--prompt', args.prompt, '--threads', args.threads],
+    ...['--rank', LORA.rank, '--alpha', LORA.alpha, '--targets', LORA.targets.join(',')],
+    ...['--shape', opt.shape!],
+  ];
+  // CPU training is timed against the PyTorch train server step by step (bench-torch.ts)
+  const interleave = !opt['no-torch'] && !opt['no-train'] && args.backend === 'cpu' && !torchMissing();
+  if (interleave) torchTrain = await startTorchTrainer(torchArgs);
   const t0 = now();
   const ours = await benchOurs();
+  torchTrain?.close();
   const oursS = (now() - t0) / 1000;
   const t1 = now();
-  const torch = opt['no-torch'] ? 'not asked for (--no-torch)' : benchTorch();
+  const noTrain = opt['no-train'] || interleave ? ['--no-train'] : [];
+  const torch = opt['no-torch'] ? 'not asked for (--no-torch)' : benchTorch([...torchArgs, ...noTrain]);
   const torchS = (now() - t1) / 1000;
   const ref = typeof torch === 'string' ? null : torch;
+  const pairs = torchSteps.slice(1).map((t, i) => t.ms / ours.train_step_ms_each![i]);
+  if (ref && interleave) {
+    const ms = mean(torchSteps.slice(1).map((t) => t.ms));
+    Object.assign(ref, {
+      train_tokens_per_s: (args.batch * args.seq * 1000) / ms,
+      train_step_ms: ms,
+      train_step_ms_each: torchSteps.slice(1).map((t) => t.ms),
+      train_first_step_ms: torchSteps[0].ms,
+      train_losses: torchSteps.map((t) => t.loss),
+    });
+  }
   if (!ref) console.log(`PyTorch reference skipped: ${torch}`);
 
   const rows: [string, keyof Ours][] = [
@@ -507,6 +531,11 @@ async function main() {
         `same tokens: ${cpp.ids.join() === ourIds.join()}`,
     );
   }
+  if (pairs.length)
+    console.log(
+      `train, steps interleaved with PyTorch's: PyTorch / ours step time ${pairs.map((x) => x.toFixed(2)).join(', ')}; ` +
+        `median ${median(pairs).toFixed(2)}`,
+    );
   if (ours.sample_over_greedy)
     console.log(`sampled / greedy time per token: ${ours.sample_over_greedy.toFixed(3)}`);
   if (ours.dispatches_per_step !== undefined)
@@ -535,9 +564,13 @@ async function main() {
       llamacpp: cpp ?? undefined,
       ratio: ref
         ? {
-            train: ours.train_tokens_per_s
-              ? ours.train_tokens_per_s / (ref.train_tokens_per_s as number)
-              : null,
+            // interleaved: the median of each pair's PyTorch / ours step time
+            train: pairs.length
+              ? median(pairs)
+              : ours.train_tokens_per_s
+                ? ours.train_tokens_per_s / (ref.train_tokens_per_s as number)
+                : null,
+            train_pairs: pairs.length ? pairs : undefined,
             decode: ours.decode_tokens_per_s / (ref.decode_tokens_per_s as number),
           }
         : null,

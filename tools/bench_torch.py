@@ -88,12 +88,12 @@ def sync():
         torch.cuda.synchronize()
 
 
-def bench_train(cfg, W, lora, batch, seq, steps, g, device="cpu"):
-    """Seconds per optimizer step (after one warm-up step) and the losses."""
+def train_stepper(cfg, W, lora, batch, seq, g, device="cpu"):
+    """A function running one optimizer step on fresh random rows: (seconds, loss)."""
     params = [p.requires_grad_(True) for p in lora["tensors"].values()]
     opt = torch.optim.AdamW(params, lr=2e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-    times, losses = [], []
-    for _ in range(steps + 1):
+
+    def step():
         ids = torch.randint(0, cfg["vocab_size"], (batch, seq), generator=g, device="cpu").to(device)
         sync()
         t0 = time.perf_counter()
@@ -104,11 +104,31 @@ def bench_train(cfg, W, lora, batch, seq, steps, g, device="cpu"):
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sync()
-        times.append(time.perf_counter() - t0)
-        losses.append(loss.item())
-    for p in params:
+        return time.perf_counter() - t0, loss.item()
+
+    return step
+
+
+def bench_train(cfg, W, lora, batch, seq, steps, g, device="cpu"):
+    """Seconds per optimizer step (after one warm-up step) and the losses."""
+    step = train_stepper(cfg, W, lora, batch, seq, g, device)
+    runs = [step() for _ in range(steps + 1)]
+    for p in lora["tensors"].values():
         p.requires_grad_(False)
-    return times, losses
+    return [t for t, _ in runs], [loss for _, loss in runs]
+
+
+def serve_train(cfg, W, lora, batch, seq, g):
+    """--serve-train: one optimizer step per line read on stdin, its JSON ({ms, loss}) on stdout, so that the
+    caller can interleave these steps with its own (tools/bench-torch.ts): both sides then see the same box."""
+    import sys
+
+    step = train_stepper(cfg, W, lora, batch, seq, g)
+    print(json.dumps({"ready": True, "torch_version": torch.__version__, "blas": blas_in_use(),
+                      "threads": torch.get_num_threads()}), flush=True)
+    for _ in sys.stdin:
+        s, loss = step()
+        print(json.dumps({"ms": s * 1e3, "loss": loss}), flush=True)
 
 
 def decoder_step(cfg, W, cache, ids, start):
@@ -197,6 +217,7 @@ def main():
     ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     ap.add_argument("--no-train", action="store_true")
     ap.add_argument("--json", action="store_true", help="print one JSON object only")
+    ap.add_argument("--serve-train", action="store_true", help="train steps on demand (see serve_train)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -213,6 +234,8 @@ def main():
         torch.set_default_device("cuda")
         torch.cuda.reset_peak_memory_stats()
 
+    if a.serve_train:
+        return serve_train(cfg, W, lora, a.batch, a.seq, g)
     res = {"shape": a.shape, "layers": cfg["num_hidden_layers"], "device": a.device, "dtype": a.dtype}
     if not a.no_train:
         times, losses = bench_train(cfg, W, lora, a.batch, a.seq, a.steps, g, a.device)

@@ -4,6 +4,9 @@
 // are grouped by op type and by kernel, for the runs tagged with a phase. onnxruntime-web prints the profile
 // as JSON on stdout (fs.writeSync from a wasm worker thread) when a session's profiling ends: caught there.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CPU_PROFILE_PREFIX } from '../src/engine/runtime/node_node';
 import { dispatches } from '../src/engine/runtime/gpu-counters';
 import type { Runtime, Session } from '../src/engine/runtime/types';
 
@@ -32,7 +35,7 @@ export interface PhaseProfile {
 }
 
 interface Tracked {
-  session: Session;
+  session?: Session;
   /** the phase of each run, in order ('' = not measured) */
   phases: string[];
 }
@@ -71,13 +74,15 @@ export function profileSessions(rt: Runtime) {
     setPhase(p: string) {
       phase = p;
     },
-    /** Ends profiling of every tracked session (before they are released) and sums the tagged runs. */
+    /** Ends profiling of every tracked session (before they are released; on the CPU backend it releases them)
+     *  and sums the tagged runs. */
     async report(): Promise<PhaseProfile[]> {
       (rt as { createSession: Runtime['createSession'] }).createSession = create;
       const byPhase = new Map<string, { runs: number; events: OrtEvent[] }>();
-      for (const t of tracked) {
+      const cpuFiles = rt.info.backend === 'cpu' ? await releaseForFiles(tracked) : undefined;
+      for (const [i, t] of tracked.entries()) {
         if (!t.phases.some(Boolean)) continue;
-        const events = await captureProfile(t.session);
+        const events = cpuFiles ? cpuFiles[i] : await captureProfile(t.session!);
         // the i-th model_run window holds the i-th run's node and kernel events
         const runs = events
           .filter((e) => e.cat === 'Session' && e.name === 'model_run')
@@ -96,6 +101,37 @@ export function profileSessions(rt: Runtime) {
       return [...byPhase].map(([p, { runs, events }]) => summarise(p, runs, counted.get(p) ?? 0, events));
     },
   };
+}
+
+/**
+ * onnxruntime-node (`cpu`) writes a session's profile only when V8 collects the native session: releases the
+ * tracked sessions, drops them and collects garbage (node --expose-gc) until each has written its file. The
+ * caller must hold no other reference to them (dispose the trainer / generator first). Files are read in the
+ * order the sessions were created (their names hold the creation time) and removed.
+ */
+async function releaseForFiles(tracked: Tracked[]): Promise<OrtEvent[][]> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('bench --profile on the cpu backend needs node --expose-gc');
+  const prefix = `${CPU_PROFILE_PREFIX}${process.pid}-`;
+  const files = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(prefix));
+  for (const t of tracked) {
+    await t.session?.release();
+    t.session = undefined;
+  }
+  let written = files();
+  for (let i = 0; i < 250 && written.length < tracked.length; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+    written = files();
+  }
+  if (written.length !== tracked.length)
+    throw new Error(`profile: ${written.length} of ${tracked.length} sessions wrote their file`);
+  return written.sort().map((f) => {
+    const file = path.join(os.tmpdir(), f);
+    const events = JSON.parse(fs.readFileSync(file, 'utf8')) as OrtEvent[];
+    fs.rmSync(file);
+    return events;
+  });
 }
 
 /** Runs endProfiling and parses the JSON array onnxruntime-web prints to stdout meanwhile. */
@@ -148,11 +184,19 @@ function summarise(phase: string, runs: number, counted: number, events: OrtEven
     o.kernels++;
     o.gpu += e.dur;
   }
-  for (const e of nodes) op(String(e.args?.op_name ?? e.name.split('_')[0])).host += e.dur;
+  for (const e of nodes) {
+    const o = op(String(e.args?.op_name ?? e.name.split('_')[0]));
+    o.host += e.dur;
+    if (!api.length) o.kernels++; // CPU: one kernel per node
+  }
+  // the slowest kernels: by GPU time, or (CPU, no GPU events) by node time
   const kernels = new Map<string, { op: string; gpu: number; shapes?: string }>();
-  for (const e of api) {
-    const [node, type] = e.name.split('&');
-    const k = kernels.get(node) ?? { op: type, gpu: 0, shapes: e.args?.shapes as string | undefined };
+  const timed = api.length
+    ? api.map((e) => ({ e, node: e.name.split('&')[0], op: e.name.split('&')[1], shapes: e.args?.shapes }))
+    : nodes.map((e) => ({ e, node: e.name, op: e.args?.op_name, shapes: e.args?.input_type_shape }));
+  for (const { e, node, op: type, shapes } of timed) {
+    const s = typeof shapes === 'string' || shapes === undefined ? shapes : JSON.stringify(shapes);
+    const k = kernels.get(node) ?? { op: String(type), gpu: 0, shapes: s };
     k.gpu += e.dur;
     kernels.set(node, k);
   }
@@ -162,7 +206,7 @@ function summarise(phase: string, runs: number, counted: number, events: OrtEven
     runs,
     dispatches: per(counted),
     gpu_timestamps: api.length > 0,
-    kernels: per(api.length),
+    kernels: per(api.length || nodes.length),
     gpu_ms: gpuMs(per(api.reduce((a, e) => a + e.dur, 0))),
     host_ms: ms(per(nodes.reduce((a, e) => a + e.dur, 0))),
     by_op: [...ops]
