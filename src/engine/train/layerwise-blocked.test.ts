@@ -59,8 +59,10 @@ describe('query-blocked layer-wise plan equals the whole-model plan', () => {
       for (const which of ['A', 'B'] as const) {
         for (const [k, v] of a.grads![which])
           expect(maxRelErr(b.grads![which].get(k)!, v), `grad ${k}`).toBeLessThan(1e-5);
+        // after AdamW (its normalised step turns last-digit gradient differences into lr-sized ones): as
+        // layerwise.test.ts
         for (const [k, v] of a.w.lora[which])
-          expect(maxRelErr(b.w.lora[which].get(k)!, v), k).toBeLessThan(1e-5);
+          expect(maxRelErr(b.w.lora[which].get(k)!, v), k).toBeLessThan(1e-4);
       }
     },
     60_000,

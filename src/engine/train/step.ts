@@ -8,7 +8,7 @@ import { backward } from '../autodiff/backward';
 import type { ModelConfig } from '../model/config';
 import { attentionBias, decoder, headParts, ropeAt, type LoraGraph, type LoraSlot } from '../model/llama';
 import { flatLayout, slotKey, type FlatEntry, type LoraSpec } from '../model/lora';
-import { backProjectRows, projectRows } from '../model/vocab';
+import { backProjectRows, gatherRows, projectRows } from '../model/vocab';
 import { ALL_LINEAR } from './config';
 import { dropoutMask, neftune } from './dropout';
 import { storedDtype, weightInput, type WeightStorage } from '../model/weight-inputs';
@@ -50,13 +50,6 @@ export function lossHead(
   const g = h.graph;
   const [N] = h.shape;
   const W = headParts(c, w); // (V, D) in vocabulary parts
-  const V = W.reduce((n, p) => n + p.rows, 0);
-  const iota = g.constant(
-    Float32Array.from({ length: V }, (_, i) => i),
-    'float32',
-    [1, V],
-    'iota_v',
-  );
   const losses: Value[] = [];
   const dhs: Value[] = [];
   for (let at = 0; at < N; at += chunk) {
@@ -65,18 +58,16 @@ export function lossHead(
       const hc = o.slice(h, 0, at, at + n); // (n, D)
       const idc = o.slice(ids, 0, at, at + n); // (n, 1)
       const wc = o.reshape(o.slice(wts, 0, at, at + n), [n, 1]); // (n, 1)
+      // Two passes over the (n, V) logits besides their product: softmax p, and the maxima of z and of p.
+      // max p = exp(max z − logsumexp z) ≥ 1/V never underflows, so logsumexp = max z − log(max p).
       const z = projectRows(hc, W); // (n, V) logits
-      const m = o.stopGradient(o.reduceMax(z, [1])); // (n, 1)
-      const e = o.exp(o.sub(z, m)); // (n, V)
-      const s = o.reduceSum(e, [1]); // (n, 1)
+      const m = o.reduceMax(z, [1]); // (n, 1)
+      const p = o.softmax(z, 1); // (n, V)
+      const lse = o.sub(m, o.log(o.reduceMax(p, [1]))); // (n, 1)
       const picked = o.gatherElements(z, idc, 1); // (n, 1)
-      const ce = o.sub(o.add(o.log(s), m), picked); // (n, 1)
-      losses.push(o.reduceSum(o.mul(ce, wc), [0, 1], false)); // ()
-      if (grad) {
-        const hot = o.cast(o.equal(o.cast(idc, 'float32'), iota), 'float32'); // (n, V)
-        const dz = o.mul(o.sub(o.div(e, s), hot), wc); // (n, V)
-        dhs.push(backProjectRows(dz, W)); // (n, D)
-      }
+      losses.push(o.reduceSum(o.mul(o.sub(lse, picked), wc), [0, 1], false)); // ()
+      // d(w·CE)/dh = w·(p − onehot(y))·W = w·(p·W − W[y]): no one-hot, the label rows gathered from W
+      if (grad) dhs.push(o.mul(o.sub(backProjectRows(p, W), gatherRows(W, o.reshape(idc, [n]))), wc)); // (n, D)
     });
   }
   return { loss: o.sum(losses), dh: grad ? (dhs.length === 1 ? dhs[0] : o.concat(dhs, 0)) : null };
