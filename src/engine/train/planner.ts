@@ -125,8 +125,9 @@ export function predict(
   // one query block's backward: scores, probabilities and their gradients (B·H·Q·T each)
   const scoreBlock = Q ? SCORE_TENSORS * (M / T) * c.num_attention_heads * Q * T * 4 : 0;
   const chunk = Math.min(ceChunk, M);
-  // logits of one chunk (z, exp, one-hot, dz) and the gathered rows; a float16 head is cast once per run
-  const head = (4 * chunk * c.vocab_size + 3 * M * D) * 4 + (storage === 'float16-all' ? rest * 4 : 0);
+  // logits of one chunk (z and its softmax, and room for one more while ops hand over) and the gathered rows;
+  // a float16 head is cast once per run
+  const head = (3 * chunk * c.vocab_size + 3 * M * D) * 4 + (storage === 'float16-all' ? rest * 4 : 0);
   const half = storage !== 'float32';
   const reuse = reuseMemory && r.backend === 'cpu';
   let activations: number;
