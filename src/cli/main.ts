@@ -26,7 +26,7 @@ const USAGE = `LoRA Studio CLI
            [--memory-budget MiB --plan auto|whole|layerwise]
   generate --model DIR|HUB_ID [--adapter DIR] (--prompt TEXT | --chat TEXT [--system TEXT])
            [--max-new-tokens 64 --temperature 0 --top-p 1 --top-k 0 --repetition-penalty 1 --seed 0 --stop TEXT… --json]
-  bench    [--layers 30 --batch 2 --seq 128 --steps 3 --new-tokens 32 --backend cpu|wasm|webgpu --threads N --no-torch]
+  bench    [--layers 30 --batch 2 --seq 128 --steps 5 --new-tokens 32 --backend cpu|wasm|webgpu --threads N --no-torch]
   export   --model DIR|HUB_ID [--adapter DIR] --format peft|merged|gguf-adapter|gguf-merged --out PATH
            [--dtype f32|f16|bf16|q8_0 --force]   (gguf: PATH is the .gguf file; a .Modelfile goes beside it)
   export   --model DIR|HUB_ID --format recipe --data FILE --out DIR [--force] [the training flags of train]
@@ -204,7 +204,8 @@ export async function main(argv: string[]): Promise<number> {
     const { spawnSync } = await import('node:child_process');
     const script = new URL('../../tools/bench.ts', import.meta.url).pathname;
     return (
-      spawnSync(process.execPath, ['--import', 'tsx', script, ...rest], { stdio: 'inherit' }).status ?? 1
+      spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, ...rest], { stdio: 'inherit' })
+        .status ?? 1
     );
   }
   if (command === 'data' || command === 'evaluate') {
