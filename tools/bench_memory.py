@@ -102,9 +102,14 @@ def train(args):
         gm.save_safetensors(os.path.join(d, "adapter_model.safetensors"), tensors)
         json.dump(gm.adapter_config(args.model, lcfg), open(os.path.join(d, "adapter_config.json"), "w"))
     batch = gm.collate(rows(args.data))
+    if args.float64:
+        # the same two steps in float64: how far float32 AdamW itself lands from exact arithmetic
+        W = {k: v.double() for k, v in W.items()}
+        lora["tensors"] = {k: v.double() for k, v in lora["tensors"].items()}
     metrics = gm.train(cfg, W, lora, [batch], 2, args.lr, 0.0, 1.0)
     os.makedirs(args.after_out, exist_ok=True)
-    gm.save_safetensors(os.path.join(args.after_out, "adapter_model.safetensors"), lora["tensors"])
+    after = {k: v.float() for k, v in lora["tensors"].items()}
+    gm.save_safetensors(os.path.join(args.after_out, "adapter_model.safetensors"), after)
     print(json.dumps({"steps": metrics}))
 
 
@@ -125,6 +130,7 @@ def main():
     t.add_argument("--rank", type=int, default=16)
     t.add_argument("--alpha", type=float, default=32)
     t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--float64", action="store_true", help="train in float64 (the adapter is saved as float32)")
     a = p.parse_args()
     {"make": make, "loss": loss, "train": train}[a.cmd](a)
 

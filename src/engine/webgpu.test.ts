@@ -50,9 +50,13 @@ describe('WebGPU equals CPU', () => {
     expect(await run(gpu)).toEqual(await run(cpu));
   }, 120_000);
 
-  it.each(['whole', 'layerwise'] as const)(
-    'training steps, %s plan (qwen3, dropout 0.1, grad accumulation 2, clipping, weight decay)',
-    async (plan) => {
+  it.each([
+    ['whole', undefined],
+    ['layerwise', undefined],
+    ['layerwise', 4],
+  ] as const)(
+    'training steps, %s plan, attention in query blocks of %s (qwen3, dropout 0.1, grad accumulation 2, clipping, weight decay)',
+    async (plan, queryBlock) => {
       const { model, adapter, rows } = await goldenCase('qwen3');
       const init = adapter.weights;
       const config = resolveTrainConfig({
@@ -69,15 +73,23 @@ describe('WebGPU equals CPU', () => {
         shuffle: true,
         seed: 3,
       });
-      const run = async (rt: Runtime, p: 'whole' | 'layerwise') => {
-        const t = await Trainer.create({ runtime: rt, model, config, train: rows, init, plan: p });
+      const run = async (rt: Runtime, p: 'whole' | 'layerwise', q?: number) => {
+        const t = await Trainer.create({
+          runtime: rt,
+          model,
+          config,
+          train: rows,
+          init,
+          plan: p,
+          queryBlock: q,
+        });
         const metrics = [await t.trainStep(), await t.trainStep()];
         const w = await t.adapter();
         await t.dispose();
         return { metrics, w };
       };
       const a = await run(cpu, 'whole');
-      const b = await run(gpu, plan);
+      const b = await run(gpu, plan, queryBlock);
       for (let s = 0; s < 2; s++) {
         expect(Math.abs(b.metrics[s].loss - a.metrics[s].loss) / a.metrics[s].loss).toBeLessThan(1e-4);
         expect(

@@ -47,22 +47,19 @@ export class BlockedLayer {
     return { qs: this.blocks.map((_, j) => out[`q_${j}`]), k: out.keys, v: out.values };
   }
 
-  private start(j: number) {
-    return this.rt.tensor('int32', Int32Array.from([j * this.blocks[0]]), [1]);
-  }
-
   /** Each query block's rows of the attention output, o_j (B, Q_j, H·hd). */
   private async attention(base: Feeds, qs: RtTensor[], k: RtTensor, v: RtTensor) {
     const os: RtTensor[] = [];
     for (let j = 0; j < qs.length; j++) {
-      const Q = this.blocks[j];
-      const s = await this.cache.get(`attn/${Q}/${this.key}`, () => ({
-        graph: buildAttnGraph(this.spec, Q, false),
+      const [Q, t0] = [this.blocks[j], j * this.blocks[0]];
+      // one graph per block (each reads its own number of keys); none keeps its memory between runs, as
+      // the planner counts one block's scores at a time
+      const s = await this.cache.get(`attn/${Q}/${t0}/${this.key}`, () => ({
+        graph: buildAttnGraph(this.spec, Q, t0, false),
         keep: ['o'],
+        reuseMemory: false,
       }));
-      const start = this.start(j);
-      os.push((await s.run({ q: qs[j], k, v, segment_ids: base.segment_ids, q_start: start })).o);
-      this.free([start]);
+      os.push((await s.run({ q: qs[j], k, v, segment_ids: base.segment_ids })).o);
     }
     return os;
   }
@@ -97,24 +94,17 @@ export class BlockedLayer {
     let dk: RtTensor | undefined;
     let dv: RtTensor | undefined;
     for (let j = 0; j < qs.length; j++) {
-      const Q = this.blocks[j];
+      const [Q, t0] = [this.blocks[j], j * this.blocks[0]];
       const accumulateIn = j > 0;
-      const s = await this.cache.get(`attn_grad/${Q}/${accumulateIn}/${this.key}`, () => ({
-        graph: buildAttnGraph(this.spec, Q, { accumulateIn }),
+      const s = await this.cache.get(`attn_grad/${Q}/${t0}/${accumulateIn}/${this.key}`, () => ({
+        graph: buildAttnGraph(this.spec, Q, t0, { accumulateIn }),
         keep: ['dq', 'dk', 'dv'],
+        reuseMemory: false,
       }));
-      const start = this.start(j);
-      const f: Feeds = {
-        q: qs[j],
-        k,
-        v,
-        segment_ids: base.segment_ids,
-        q_start: start,
-        d_o: post[`d_o_${j}`],
-      };
+      const f: Feeds = { q: qs[j], k, v, segment_ids: base.segment_ids, d_o: post[`d_o_${j}`] };
       if (dk && dv) Object.assign(f, { acc_k: dk, acc_v: dv });
       const out = await s.run(f);
-      this.free([start, qs[j], post[`d_o_${j}`], dk, dv]);
+      this.free([qs[j], post[`d_o_${j}`], dk, dv]);
       dqs.push(out.dq);
       dk = out.dk;
       dv = out.dv;

@@ -3,7 +3,8 @@
 // reads alive, so a 4096-token row's scores (~940 MB per tensor on Qwen2.5-0.5B) cannot be blocked inside
 // one graph. Per layer:
 //   `qkv`       h → q in query blocks, k, v (norm, projections + LoRA, q/k norms, rotary);
-//   `attn`      one query block [t₀, t₀+Q): q rows, k, v → that block's rows of the attention output;
+//   `attn`      one query block [t₀, t₀+Q): q rows, k, v → that block's rows of the attention output, over
+//               the keys [0, t₀+Q) only (causal: every later key is masked for these queries);
 //   `post`      h and the attention output → h_out (o_proj, residual, MLP; per token);
 //   `post_grad` the same with dh_out → dh through the residual, d(attention output) and its LoRA gradient;
 //   `attn_grad` one query block's backward (recomputes its probabilities): dq rows, dk and dv summed over
@@ -99,21 +100,33 @@ export function postGradSize(s: LayerwiseSpec): number {
  * One query block's attention: q (B, H, Q, hd) at rows [q_start, q_start + Q), k, v (B, KV, T, hd),
  * segment_ids (B, T) → o (B, Q, H·hd). With `grad`: d_o → dq, dk, dv (dk/dv + acc_k/acc_v when accumulating).
  */
-export function buildAttnGraph(s: LayerwiseSpec, Q: number, grad: false | { accumulateIn: boolean }): Graph {
+/**
+ * `attn` / `attn_grad` of the query block [start, start + Q): only keys [0, start + Q) are read (the rest are
+ * in the block's future), so block j costs (j + 1)/n of a full-width block; its dk, dv are zero beyond.
+ */
+export function buildAttnGraph(
+  s: LayerwiseSpec,
+  Q: number,
+  start: number,
+  grad: false | { accumulateIn: boolean },
+): Graph {
   const { config: c, B, T } = s;
   const hd = c.head_dim;
   const H = c.num_attention_heads;
   const KV = c.num_key_value_heads;
+  const K = Math.min(T, start + Q); // keys read
   const g = new Graph(
-    `${grad ? 'attn_grad' : 'attn'}_B${B}_T${T}_Q${Q}${grad && grad.accumulateIn ? '_acc' : ''}`,
+    `${grad ? 'attn_grad' : 'attn'}_B${B}_T${T}_Q${Q}_K${K}${grad && grad.accumulateIn ? '_acc' : ''}`,
   );
   const q = g.input('q', 'float32', [B, H, Q, hd]);
   const k = g.input('k', 'float32', [B, KV, T, hd]);
   const v = g.input('v', 'float32', [B, KV, T, hd]);
   const segments = g.input('segment_ids', 'float32', [B, T]);
-  const start = g.input('q_start', 'int32', [1]);
-  const bias = attentionBias(segments, { start, count: Q }); // (B, 1, 1, Q, T)
-  const out = o.reshape(attend(c, q, k, v, bias), [B, Q, H * hd]); // (B, Q, H·hd)
+  const first = g.constant(Int32Array.from([start]), 'int32', [1], 'q_start');
+  const keys = (x: Value) => (K < T ? o.slice(x, 2, 0, K) : x); // (B, KV, K, hd)
+  const seg = K < T ? o.slice(segments, 1, 0, K) : segments; // (B, K): the queries' rows lie inside
+  const bias = attentionBias(seg, { start: first, count: Q }); // (B, 1, 1, Q, K)
+  const out = o.reshape(attend(c, q, keys(k), keys(v), bias), [B, Q, H * hd]); // (B, Q, H·hd)
   if (!grad) {
     g.output(out, 'o');
     return g;
