@@ -35,7 +35,7 @@ export async function evaluate(a: EvalArgs): Promise<void> {
   });
   const { examples } = readExamples(a.data, model, { maxLen: cfg.maxLen, trainOnPrompt: false });
   const runtime = await openRuntime(a.backend, a.threads);
-  const { device, plan } = await placeModel(model, runtime, cfg, examples, a.memory, a.quiet);
+  const { device, plan } = await placeModel(model, runtime, cfg, examples, a.memory, a.quiet, true);
   // without an adapter a rank-1 adapter with B = 0 adds exactly nothing
   const trainer = await Trainer.create({
     runtime,

@@ -41,6 +41,7 @@ export async function placeModel(
   examples: Example[],
   mem: MemoryArgs,
   quiet: boolean,
+  evaluate = false,
 ): Promise<{ device: DeviceModel; plan: MemoryPlan }> {
   const longest = Math.max(1, ...examples.map((e) => e.input_ids.length));
   const seqLen = train.packing ? train.maxLen : bucket(longest, 16, Math.max(16, train.maxLen));
@@ -57,6 +58,7 @@ export async function placeModel(
     backend: rt.info.backend,
     f16: rt.info.backend !== 'webgpu' || rt.info.f16,
     source16,
+    evaluate,
     budget: mem.budgetMiB !== undefined ? mem.budgetMiB * MiB : defaultBudget(rt),
     maxBinding: rt.info.maxStorageBufferBindingSize,
     force: mem.plan === 'auto' ? undefined : mem.plan,

@@ -68,6 +68,15 @@ describe('memory planner', () => {
     expect(planMemory(request({ backend: 'webgpu', force: 'layerwise' })).reuseMemory).toBe(false);
   });
 
+  it('evaluation keeps no activations for a backward pass and no optimizer state', () => {
+    const train = predict(request({}), 'whole', 'float32', 64);
+    const ev = predict(request({ evaluate: true }), 'whole', 'float32', 64);
+    expect(ev.breakdown.activations).toBeLessThan(train.breakdown.activations / 10);
+    expect(ev.breakdown.lora).toBe(train.breakdown.lora / 7);
+    expect(ev.breakdown.weights).toBe(train.breakdown.weights);
+    expect(planMemory(request({ evaluate: true, budget: 3500 * MiB })).plan).toBe('whole');
+  });
+
   it('layer-wise needs far less than the whole-model graph, and more with longer rows', () => {
     const whole = predict(request({}), 'whole', 'float32', 64);
     const lw = predict(request({}), 'layerwise', 'float32', 64);

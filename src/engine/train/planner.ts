@@ -28,6 +28,8 @@ export interface PlanRequest {
   /** largest single buffer the device binds (WebGPU) */
   maxBinding?: number;
   force?: PlanKind;
+  /** evaluation only: forward passes, nothing kept for a backward pass, no optimizer state */
+  evaluate?: boolean;
   /** the weights are already on the device in this dtype (the studio uploads them when the model loads) */
   fixedStorage?: WeightStorage;
 }
@@ -132,7 +134,11 @@ export function predict(
   const reuse = reuseMemory && r.backend === 'cpu';
   let activations: number;
   let transient: number;
-  if (plan === 'whole') {
+  if (r.evaluate) {
+    // one layer's forward at a time beside the residual stream, then the head
+    activations = perLayer + 2 * M * D * 4;
+    transient = head;
+  } else if (plan === 'whole') {
     activations = L * perLayer + 2 * M * D * 4;
     transient = head;
   } else {
@@ -151,7 +157,7 @@ export function predict(
     overhead: r.backend === 'webgpu' ? 0 : CPU_OVERHEAD,
     // float16 layer weights; the whole-model graph also holds every layer's float32 cast at once
     weights: layers * (half ? (plan === 'whole' ? 6 : 2) : 4) + rest * (storage === 'float16-all' ? 2 : 4),
-    lora: 7 * P * 4,
+    lora: (r.evaluate ? 1 : 7) * P * 4,
     activations,
     head: transient,
   };
