@@ -1,7 +1,7 @@
 // `npm run bench:plans`: steady training-step time of the layer-wise plan against the whole-model graph, and of
 // the WASM backend against onnxruntime-node's CPU backend, on the same SmolLM2-135M-shaped model, batch and
-// LoRA settings, in one process (ratios, not absolute times: the machine may be shared).
-//   npx tsx tools/bench-plans.ts [--batch 4 --seq 128 --steps 3 --warmup 2 --rank 8 --no-wasm]
+// LoRA settings, in one process, steps of the two sides in turn (ratios, not absolute times: the machine may be shared).
+//   npx tsx tools/bench-plans.ts [--batch 4 --seq 128 --steps 5 --warmup 2 --rank 8 --no-wasm]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../src/engine/model/config';
@@ -20,7 +20,7 @@ const { values: opt } = parseArgs({
   options: {
     batch: { type: 'string', default: '4' },
     seq: { type: 'string', default: '128' },
-    steps: { type: 'string', default: '3' },
+    steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     rank: { type: 'string', default: '8' },
     'no-wasm': { type: 'boolean', default: false },
@@ -54,9 +54,9 @@ const train = resolveTrainConfig({
   shuffle: false,
 });
 
-/** Mean time of `steps` training steps after `warmup` ones (ms), and the losses. The plan's settings are the
- *  planner's under the CLI's default budget (most of the machine's memory), as `train --plan X` would run. */
-async function stepTime(rt: Runtime, plan: PlanKind) {
+/** A trainer for `plan` after `warmup` steps, with the planner's settings under the CLI's default budget (most
+ *  of the machine's memory), as `train --plan X` would run it. */
+async function warmTrainer(rt: Runtime, plan: PlanKind) {
   const p = planMemory({
     config,
     train,
@@ -80,39 +80,62 @@ async function stepTime(rt: Runtime, plan: PlanKind) {
   });
   const warm: number[] = [];
   for (let s = 0; s < Number(opt.warmup); s++) warm.push((await t.trainStep()).ms);
-  const times: number[] = [];
-  for (let s = 0; s < Number(opt.steps); s++) times.push((await t.trainStep()).ms);
-  await t.dispose();
-  return { mean: times.reduce((a, b) => a + b, 0) / times.length, warm };
+  return { t, warm };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** `steps` steps of a and of b in turn (each pair sees the same machine): mean step times and the median of
+ *  the pairs' b / a. Measured: CPU steps taken in turn with WASM ones run ~20-45 % slower than in turn with CPU
+ *  ones (2.3-2.6 s against 3.1-3.4 s, also with a 1 s pause between steps), which flatters WASM / CPU. */
+async function paired(a: Trainer, b: Trainer) {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let s = 0; s < Number(opt.steps); s++) {
+    ta.push((await a.trainStep()).ms);
+    tb.push((await b.trainStep()).ms);
+  }
+  return { a: mean(ta), b: mean(tb), ratio: median(tb.map((x, i) => x / ta[i])) };
 }
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const cpu = await createNodeRuntime({ backend: 'cpu' });
-const whole = await stepTime(cpu, 'whole');
-const layerwise = await stepTime(cpu, 'layerwise');
-await cpu.release();
+const whole = await warmTrainer(cpu, 'whole');
+const layerwise = await warmTrainer(cpu, 'layerwise');
+const lw = await paired(whole.t, layerwise.t);
 const out: Record<string, unknown> = {
   config: `SmolLM2-135M shapes, ${B} × ${T} tokens, r${opt.rank} all-linear`,
-  cpu_whole_step_ms: whole.mean,
-  cpu_layerwise_step_ms: layerwise.mean,
-  layerwise_over_whole: layerwise.mean / whole.mean,
+  cpu_whole_step_ms: lw.a,
+  cpu_layerwise_step_ms: lw.b,
+  layerwise_over_whole: lw.ratio,
 };
 process.stdout.write(
-  `${out.config}\ncpu whole-model step ${fmt(whole.mean)}, layer-wise step ${fmt(layerwise.mean)}: ` +
-    `layer-wise / whole = ${(layerwise.mean / whole.mean).toFixed(2)}\n`,
+  `${out.config}; steps in turn, ratios the median of the pairs'\ncpu whole-model step ${fmt(lw.a)}, ` +
+    `layer-wise step ${fmt(lw.b)}: layer-wise / whole = ${lw.ratio.toFixed(2)}\n`,
 );
 if (!opt['no-wasm']) {
   const wasm = await createNodeRuntime({ backend: 'wasm' });
-  for (const plan of ['whole', 'layerwise'] as const) {
-    const w = await stepTime(wasm, plan);
-    const ref = plan === 'whole' ? whole.mean : layerwise.mean;
-    out[`wasm_${plan}_step_ms`] = w.mean;
+  for (const [plan, ref] of [
+    ['whole', whole.t],
+    ['layerwise', layerwise.t],
+  ] as const) {
+    const w = await warmTrainer(wasm, plan);
+    const r = await paired(ref, w.t);
+    await w.t.dispose();
+    out[`wasm_${plan}_step_ms`] = r.b;
     out[`wasm_${plan}_warmup_ms`] = w.warm;
-    out[`wasm_over_cpu_${plan}`] = w.mean / ref;
+    out[`wasm_over_cpu_${plan}`] = r.ratio;
     process.stdout.write(
-      `wasm ${plan} step ${fmt(w.mean)} (first steps ${w.warm.map(fmt).join(', ')}): wasm / cpu = ${(w.mean / ref).toFixed(2)}\n`,
+      `wasm ${plan} step ${fmt(r.b)} (first steps ${w.warm.map(fmt).join(', ')}), cpu ${fmt(r.a)}: wasm / cpu = ${r.ratio.toFixed(2)}\n`,
     );
   }
   await wasm.release();
 }
+await whole.t.dispose();
+await layerwise.t.dispose();
+await cpu.release();
 process.stdout.write(JSON.stringify(out) + '\n');
