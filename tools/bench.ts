@@ -21,6 +21,7 @@ import { Trainer } from '../src/engine/train/trainer';
 import { dispatches, gpuMemory, resetPeak } from '../src/engine/runtime/gpu-counters';
 import { mulberry32, QWEN25_05B_CONFIG, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
 import { profileSessions, type PhaseProfile } from './profile';
+import { mean, median } from './stats';
 import { benchTorch, startTorchTrainer, torchMissing, type TorchTrainer } from './bench-torch';
 
 const SHAPES: Record<string, { name: string; config: Record<string, unknown> }> = {
@@ -109,11 +110,6 @@ function randomModel(layers: number): BaseModel {
 }
 
 const now = () => performance.now();
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 /** The PyTorch train server (CPU runs) and its steps, interleaved with ours in benchTrain. */
 let torchTrain: TorchTrainer | undefined;
 const torchSteps: { ms: number; loss: number }[] = [];
@@ -322,10 +318,7 @@ async function benchProfile(
     prof.setPhase('train_step');
     await trainer.trainStep();
     prof.setPhase('');
-    // onnxruntime-node writes the CPU profile once its sessions are gone (profile.ts)
-    if (args.backend !== 'cpu') out.push(...(await prof.report()));
-    await trainer.dispose();
-    if (args.backend === 'cpu') out.push(...(await prof.report()));
+    out.push(...(await prof.report(() => trainer.dispose())));
   }
   const prompt = [Array.from({ length: args.prompt }, () => Math.floor(rand() * V))];
   const variants = opt['compare-fused'] ? [!opt['no-fused'], !!opt['no-fused']] : [!opt['no-fused']];
@@ -339,9 +332,7 @@ async function benchProfile(
       stopIds: [],
       onToken: () => p.setPhase(++n === 2 ? `decode_token${fused ? '' : '_unfused'}` : ''),
     });
-    if (args.backend !== 'cpu') out.push(...(await p.report()));
-    await gen.dispose();
-    if (args.backend === 'cpu') out.push(...(await p.report()));
+    out.push(...(await p.report(() => gen.dispose())));
   }
   for (const r of out) {
     console.log(

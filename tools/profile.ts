@@ -74,12 +74,17 @@ export function profileSessions(rt: Runtime) {
     setPhase(p: string) {
       phase = p;
     },
-    /** Ends profiling of every tracked session (before they are released; on the CPU backend it releases them)
-     *  and sums the tagged runs. */
-    async report(): Promise<PhaseProfile[]> {
+    /**
+     * Ends profiling of every tracked session, disposes what owns them (`dispose`: the trainer or generator)
+     * and sums the tagged runs. onnxruntime-web emits a profile before its session is released,
+     * onnxruntime-node (`cpu`) only once the session is gone: `dispose` runs after or before reading.
+     */
+    async report(dispose: () => Promise<void>): Promise<PhaseProfile[]> {
       (rt as { createSession: Runtime['createSession'] }).createSession = create;
       const byPhase = new Map<string, { runs: number; events: OrtEvent[] }>();
-      const cpuFiles = rt.info.backend === 'cpu' ? await releaseForFiles(tracked) : undefined;
+      const cpu = rt.info.backend === 'cpu';
+      if (cpu) await dispose();
+      const cpuFiles = cpu ? await releaseForFiles(tracked) : undefined;
       for (const [i, t] of tracked.entries()) {
         if (!t.phases.some(Boolean)) continue;
         const events = cpuFiles ? cpuFiles[i] : await captureProfile(t.session!);
@@ -98,6 +103,7 @@ export function profileSessions(rt: Runtime) {
           byPhase.set(p, acc);
         });
       }
+      if (!cpu) await dispose();
       return [...byPhase].map(([p, { runs, events }]) => summarise(p, runs, counted.get(p) ?? 0, events));
     },
   };
@@ -105,8 +111,8 @@ export function profileSessions(rt: Runtime) {
 
 /**
  * onnxruntime-node (`cpu`) writes a session's profile only when V8 collects the native session: releases the
- * tracked sessions, drops them and collects garbage (node --expose-gc) until each has written its file. The
- * caller must hold no other reference to them (dispose the trainer / generator first). Files are read in the
+ * tracked sessions, drops them and collects garbage (node --expose-gc) until each has written its file. Nothing
+ * else may hold them (report() disposes their owner first). Files are read in the
  * order the sessions were created (their names hold the creation time) and removed.
  */
 async function releaseForFiles(tracked: Tracked[]): Promise<OrtEvent[][]> {
