@@ -13,6 +13,7 @@ import type { Example } from '../src/engine/train/batches';
 import { resolveTrainConfig } from '../src/engine/train/config';
 import type { PlanKind } from '../src/engine/train/plan';
 import { planMemory } from '../src/engine/train/planner';
+import { mean, median } from './stats';
 import { Trainer } from '../src/engine/train/trainer';
 import { mulberry32, SMOLLM2_135M_CONFIG } from '../src/engine/testing/random';
 
@@ -82,12 +83,6 @@ async function warmTrainer(rt: Runtime, plan: PlanKind) {
   for (let s = 0; s < Number(opt.warmup); s++) warm.push((await t.trainStep()).ms);
   return { t, warm };
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** `steps` steps of a and of b in turn (each pair sees the same machine): mean step times and the median of
  *  the pairs' b / a. Measured: CPU steps taken in turn with WASM ones run ~20-45 % slower than in turn with CPU

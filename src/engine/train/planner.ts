@@ -178,6 +178,9 @@ export function predict(
 
 const mib = (b: number) => `${Math.round(b / MiB)} MiB`;
 
+/** Whether keeping the sessions' memory is a choice the budget decides (the CPU layer-wise plan's). */
+const choosesReuse = (r: PlanRequest, plan: PlanKind) => plan === 'layerwise' && r.backend === 'cpu';
+
 /**
  * The candidates, fastest first: the whole-model graph (float32 weights: it reads every layer's weights in its
  * backward too, so cast copies would all be alive at once), then layer-wise — float16 weights first when the
@@ -229,9 +232,8 @@ export function planMemory(r: PlanRequest): MemoryPlan {
   for (const [plan, storage, queryBlock] of options)
     for (const rows of plan === 'whole' ? [B] : rowOptions)
       for (const chunk of chunks)
-        for (const reuse of plan === 'layerwise' && r.backend === 'cpu'
-          ? [true, false]
-          : [plan === 'whole']) {
+        // CPU layer-wise: sessions keep their memory where it fits, else hand it back (predict's default otherwise)
+        for (const reuse of choosesReuse(r, plan) ? [true, false] : [undefined]) {
           const p = predict(r, plan, storage, chunk, rows, queryBlock, reuse);
           if (!best || p.peak < best.peak) best = p;
           if (p.peak > r.budget) continue;
@@ -250,7 +252,7 @@ export function planMemory(r: PlanRequest): MemoryPlan {
           if (chunk !== base) p.notes.push(`cross-entropy in chunks of ${chunk} rows`);
           if (rows < B) p.notes.push(`${rows} of the ${B} sequences through the layers at a time`);
           if (queryBlock) p.notes.push(`attention in blocks of ${queryBlock} queries`);
-          if (plan === 'layerwise' && r.backend === 'cpu' && !reuse)
+          if (reuse === false)
             p.notes.push(
               'memory handed back after each run (slower; keeping it would need ' +
                 mib(predict(r, plan, storage, chunk, rows, queryBlock, true).peak) +
