@@ -111,3 +111,23 @@ export function readCheckpoint(dir: string, cfg: TrainConfig): Checkpoint | unde
     v: pick('v'),
   };
 }
+
+/**
+ * The lines of `dir`/metrics.jsonl up to `step`: a run killed after its last checkpoint logged steps that
+ * its resume trains again (and may have cut its last line short), so those go.
+ */
+export function metricsUpTo(dir: string, step: number): string {
+  const file = join(dir, 'metrics.jsonl');
+  if (!existsSync(file)) return '';
+  const kept = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      try {
+        const m = JSON.parse(line) as { step?: unknown };
+        return typeof m.step === 'number' && m.step <= step;
+      } catch {
+        return false;
+      }
+    });
+  return kept.map((l) => l + '\n').join('');
+}

@@ -3,7 +3,7 @@
 // checkpoint refuses a changed dataset with one line and writes nothing; a NaN step from an absurd learning
 // rate ends the run with one line naming the step, the last good state checkpointed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,11 @@ function crashAt(killAt: number, ...args: string[]): Promise<string> {
 
 const common = ['--model', model, '--batch-size', '2', '--rank', '4', '--targets', 'all-linear'];
 const stateOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'checkpoint/trainer_state.json'), 'utf8'));
+const lossesOf = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => [JSON.parse(l).step, JSON.parse(l).loss]);
 const adapterOf = (dir: string) => readFileSync(join(dir, 'adapter_model.safetensors'));
 /** The checkpoint's tensor file (LoRA weights and AdamW moments), named by its state file. */
 const tensorsOf = (dir: string) => readFileSync(join(dir, 'checkpoint', stateOf(dir).tensors));
@@ -73,10 +78,13 @@ describe('cli train checkpoints', () => {
     const kept = stateOf(cut).step;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(300);
+    appendFileSync(join(cut, 'metrics.jsonl'), '{"step":'); // as if killed in the middle of a line
     const r = cli('train', ...args, '--out', cut, '--init-adapter', cut, '--quiet');
     expect(r.err).toBe('');
     expect(stateOf(cut).step).toBe(300);
     expect(adapterOf(cut).equals(adapterOf(join(tmp, 'full')))).toBe(true);
+    // one metrics line per step: the steps logged after the checkpoint were trained again, not logged twice
+    expect(lossesOf(cut)).toEqual(lossesOf(join(tmp, 'full')));
 
     // with both kinds of checkpoint off, a crash keeps nothing to resume from
     const none = join(tmp, 'none');

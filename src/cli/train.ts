@@ -1,7 +1,8 @@
 // `train`: LoRA training from the command line over the engine's training loop. Everything is validated
-// before the output folder is touched; metrics.jsonl grows one line per optimizer step; the adapter and a
-// resumable checkpoint are written atomically whenever a checkpoint comes due and at the end.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+// before the output folder is touched; metrics.jsonl grows one line per optimizer step (a resume keeps the
+// lines up to its checkpoint); the adapter and a resumable checkpoint are written atomically whenever a
+// checkpoint comes due and at the end.
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { readAdapter, writeAdapter, type Adapter } from '../engine/io/peft';
@@ -10,7 +11,7 @@ import { resolveTrainConfig, resolveTargets, type TrainConfig } from '../engine/
 import { checkResumeData, datasetFingerprint, splitValidation } from '../engine/train/data-split';
 import { runTrainingLoop } from '../engine/train/loop';
 import { Trainer, type StepMetrics } from '../engine/train/trainer';
-import { readCheckpoint, writeCheckpoint } from './checkpoint';
+import { metricsUpTo, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { checkWritableDir, writeFilesAtomic } from './files';
 import { openModelReader, openRuntime, readExamples, type BackendChoice } from './context';
 import { peakMiB, placeModel, type MemoryArgs } from './memory';
@@ -71,8 +72,11 @@ export async function train(a: TrainArgs): Promise<void> {
     onNote: (msg) => process.stderr.write(`note: ${msg}\n`),
   });
   mkdirSync(a.out, { recursive: true });
+  // a fresh run starts an empty file; a resumed one keeps the history up to its checkpoint's step
   const metricsFile = join(a.out, 'metrics.jsonl');
-  if (!resume) writeFileSync(metricsFile, '');
+  writeFilesAtomic(a.out, {
+    'metrics.jsonl': resume && a.initAdapter ? metricsUpTo(a.initAdapter, resume.step) : '',
+  });
   const meta = {
     rank: cfg.rank,
     alpha: cfg.alpha,
