@@ -2,21 +2,17 @@
 // checkpoint, adapters with files, settings) comes back from one file into an empty browser, merges by id
 // into a workspace that has moved on, and a full disk during the import adds nothing.
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importWorkspace, exportWorkspace } from './backup';
-import { openStudioDB, StorageFullError, type DB } from './db';
+import { StorageFullError, type DB } from './db';
+import { diskFullFor, freshDB } from './testing';
 import { createDataset, getDataset, listDatasets, saveDataset } from './datasets';
 import { appendMetrics, createRun, getMetrics, getRun, latestCheckpoint, saveCheckpoint } from './runs';
 import { getAdapterFiles, listAdapters, saveAdapter } from './adapters';
 import { putCachedFile, listCachedModels } from './modelCache';
 import { loadSettings, saveSettings } from './settings';
 
-let n = 0;
-const fresh = () => openStudioDB(`backup-db-${n++}`);
-const realPut = IDBObjectStore.prototype.put;
-afterEach(() => {
-  IDBObjectStore.prototype.put = realPut;
-});
+const fresh = () => freshDB('backup-db');
 
 async function workspace(db: DB) {
   const ds = await createDataset(db, 'pairs', [{ instruction: 'Say hi', output: 'Hi!' }], 0.2);
@@ -110,19 +106,12 @@ describe('workspace backup', () => {
     const file = await exportWorkspace(a);
     const b = await fresh();
     const mine = await createDataset(b, 'mine', [{ text: 'keep me' }]);
-    IDBObjectStore.prototype.put = function (
-      this: IDBObjectStore,
-      ...args: Parameters<IDBObjectStore['put']>
-    ) {
-      if (this.name === 'adapterFiles')
-        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-      return realPut.apply(this, args);
-    };
+    diskFullFor('adapterFiles');
     await expect(importWorkspace(b, file)).rejects.toThrow(StorageFullError);
     await expect(importWorkspace(b, file)).rejects.toThrow(
       /browser storage is full: the workspace backup was not saved/,
     );
-    IDBObjectStore.prototype.put = realPut;
+    diskFullFor(null);
     expect((await listDatasets(b)).map((d) => d.id)).toEqual([mine.id]);
     expect(await b.count('runs')).toBe(0);
     await expect(importWorkspace(b, new TextEncoder().encode('{"rows":[]}'), 'data.json')).rejects.toThrow(

@@ -2,8 +2,9 @@
 // is gone is; a resume rewinds the history to the checkpoint's step; a full disk while writing metrics or a
 // checkpoint leaves the last good checkpoint, the dataset and the adapters as they were.
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openStudioDB, StorageFullError, type DB } from './db';
+import { describe, expect, it } from 'vitest';
+import { StorageFullError, type DB } from './db';
+import { diskFullFor, freshDB } from './testing';
 import { createDataset, getDataset } from './datasets';
 import { listAdapters, saveAdapter } from './adapters';
 import {
@@ -19,27 +20,7 @@ import {
   updateRun,
 } from './runs';
 
-let n = 0;
-const fresh = () => openStudioDB(`runs-db-${n++}`);
-const realPut = IDBObjectStore.prototype.put;
-const realAdd = IDBObjectStore.prototype.add;
-afterEach(() => {
-  IDBObjectStore.prototype.put = realPut;
-  IDBObjectStore.prototype.add = realAdd;
-});
-
-function diskFullFor(store: string) {
-  for (const m of ['put', 'add'] as const) {
-    const real = m === 'put' ? realPut : realAdd;
-    IDBObjectStore.prototype[m] = function (
-      this: IDBObjectStore,
-      ...args: Parameters<IDBObjectStore['put']>
-    ) {
-      if (this.name === store) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-      return real.apply(this, args);
-    };
-  }
-}
+const fresh = () => freshDB('runs-db');
 
 const run = (db: DB, name: string) =>
   createRun(db, { name, model: 'tiny', datasetId: 'd', datasetName: 'd', config: {}, totalSteps: 10 });

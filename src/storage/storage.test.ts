@@ -1,8 +1,9 @@
 // IndexedDB storage on fake-indexeddb: datasets, settings, runs with metrics, atomic checkpoints,
 // adapters, the model-file cache, and quota failures that must leave earlier data untouched.
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openStudioDB, StorageFullError, type DB } from './db';
+import { describe, expect, it } from 'vitest';
+import { StorageFullError, type DB } from './db';
+import { diskFullFor, freshDB } from './testing';
 import { createDataset, deleteDataset, getDataset, listDatasets, saveDataset } from './datasets';
 import {
   appendMetrics,
@@ -27,29 +28,7 @@ import {
 } from './modelCache';
 import { loadSettings, saveSettings } from './settings';
 
-let n = 0;
-const fresh = () => openStudioDB(`test-db-${n++}`);
-
-const realPut = IDBObjectStore.prototype.put;
-const realAdd = IDBObjectStore.prototype.add;
-afterEach(() => {
-  IDBObjectStore.prototype.put = realPut;
-  IDBObjectStore.prototype.add = realAdd;
-});
-
-/** Makes the next write to `store` fail as a full disk does. */
-function failNextWrite(store: string) {
-  for (const m of ['put', 'add'] as const) {
-    const real = m === 'put' ? realPut : realAdd;
-    IDBObjectStore.prototype[m] = function (
-      this: IDBObjectStore,
-      ...args: Parameters<IDBObjectStore['put']>
-    ) {
-      if (this.name === store) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-      return real.apply(this, args);
-    };
-  }
-}
+const fresh = () => freshDB('test-db');
 
 const newRun = (db: DB) =>
   createRun(db, {
@@ -76,7 +55,7 @@ describe('datasets', () => {
   it('a quota error is a StorageFullError and the old rows stay', async () => {
     const db = await fresh();
     const a = await createDataset(db, 'd', [{ text: 'one' }]);
-    failNextWrite('datasets');
+    diskFullFor('datasets');
     await expect(saveDataset(db, { ...a, rows: [] })).rejects.toBeInstanceOf(StorageFullError);
     expect((await getDataset(db, a.id))!.rows).toEqual([{ text: 'one' }]);
   });
@@ -120,7 +99,7 @@ describe('runs and checkpoints', () => {
     expect(Array.from((latest.data as { a: Float32Array }).a)).toEqual([3, 4]);
     expect(await db.get('checkpoints', c1.id)).toBeUndefined();
 
-    failNextWrite('checkpoints');
+    diskFullFor('checkpoints');
     await expect(saveCheckpoint(db, run.id, 15, { a: new Float32Array([5]) })).rejects.toBeInstanceOf(
       StorageFullError,
     );
@@ -165,7 +144,7 @@ describe('adapters', () => {
 
   it('a failed file write saves no metadata either', async () => {
     const db = await fresh();
-    failNextWrite('adapterFiles');
+    diskFullFor('adapterFiles');
     await expect(
       saveAdapter(
         db,
