@@ -3,8 +3,8 @@
 // preparation (the studio's rule for trained tokens) from train_trl.py, which loads TRL only inside its main().
 import type { TrainConfig } from '../train/config';
 import { resolveTargets } from '../train/config';
-import { hfScheduler, pySaveArgs, type TrlScriptOptions } from './recipe-trl';
-import { pyFloat, pyLiteral, pyLoraConfig } from './recipe-values';
+import { pyOptimArgs, pySaveArgs, type TrlScriptOptions } from './recipe-trl';
+import { pyFloat, pyLoraConfig } from './recipe-values';
 
 /** What train_hf.py needs (no TRL, no datasets). */
 export const HF_PIP = 'pip install "transformers>=4.46" "peft>=0.13" "accelerate>=1.0"';
@@ -93,18 +93,7 @@ def main():
     )
     args = TrainingArguments(
         output_dir=str(HERE / "checkpoints"),
-        per_device_train_batch_size=${c.batchSize},
-        per_device_eval_batch_size=${c.batchSize},
-        gradient_accumulation_steps=${c.gradAccum},
-        learning_rate=${pyFloat(c.lr)},
-        weight_decay=${pyFloat(c.weightDecay)},
-        optim="adamw_torch",
-        adam_beta1=0.9,
-        adam_beta2=0.999,
-        adam_epsilon=1e-8,
-        lr_scheduler_type=${pyLiteral(hfScheduler(c))},
-        warmup_steps=${c.warmup},
-        max_grad_norm=${pyFloat(c.maxGradNorm)},  # 0 = no clipping
+        ${pyOptimArgs(c)}
         ${length}
         seed=SEED,
         data_seed=SEED,

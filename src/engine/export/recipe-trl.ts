@@ -34,6 +34,25 @@ export function pySaveArgs(c: TrainConfig, indent = '        '): string {
   return 'save_strategy="no",  # the adapter is saved once, at the end';
 }
 
+/** TrainingArguments' batch, AdamW, schedule and clipping: the studio's, in both scripts. */
+export function pyOptimArgs(c: TrainConfig, indent = '        '): string {
+  return [
+    `per_device_train_batch_size=${c.batchSize},`,
+    `per_device_eval_batch_size=${c.batchSize},`,
+    `gradient_accumulation_steps=${c.gradAccum},`,
+    `learning_rate=${pyFloat(c.lr)},`,
+    `weight_decay=${pyFloat(c.weightDecay)},`,
+    'optim="adamw_torch",',
+    'adam_beta1=0.9,',
+    'adam_beta2=0.999,',
+    'adam_epsilon=1e-8,',
+    `# transformers' "constant" ignores warmup_steps: with warmup the studio's constant is "constant_with_warmup"`,
+    `lr_scheduler_type=${pyLiteral(hfScheduler(c))},`,
+    `warmup_steps=${c.warmup},`,
+    `max_grad_norm=${pyFloat(c.maxGradNorm)},  # 0 = no clipping (transformers clips only when > 0)`,
+  ].join(`\n${indent}`);
+}
+
 export function trlScript(o: TrlScriptOptions): string {
   const c = o.train;
   const targets = c.targets === 'all-linear' ? 'all-linear' : resolveTargets(c.targets);
@@ -252,19 +271,7 @@ def main():
         # prompt/completion datasets); it needs {% generation %} markers in the chat template, which few
         # templates have. The labels built above already mask everything but the assistant turns.
         assistant_only_loss=False,
-        per_device_train_batch_size=${c.batchSize},
-        per_device_eval_batch_size=${c.batchSize},
-        gradient_accumulation_steps=${c.gradAccum},
-        learning_rate=${pyFloat(c.lr)},
-        weight_decay=${pyFloat(c.weightDecay)},
-        optim="adamw_torch",
-        adam_beta1=0.9,
-        adam_beta2=0.999,
-        adam_epsilon=1e-8,
-        # transformers' "constant" ignores warmup_steps: with warmup the studio's constant is "constant_with_warmup"
-        lr_scheduler_type=${pyLiteral(hfScheduler(c))},
-        warmup_steps=${c.warmup},
-        max_grad_norm=${pyFloat(c.maxGradNorm)},  # 0 = no clipping (transformers clips only when > 0)
+        ${pyOptimArgs(c)}
         ${length}
         seed=SEED,
         data_seed=SEED,
