@@ -257,8 +257,22 @@ describe('cli bad input', () => {
         ),
       /nothing to train on/,
     ],
-    ['lr ≤ 0', () => train('--out', join(tmp, 'o-lr'), '--lr', '0'), /lr must be > 0/],
-    ['rank ≤ 0', () => train('--out', join(tmp, 'o-rank'), '--rank', '0'), /rank must be a positive integer/],
+    ['lr ≤ 0', () => train('--out', join(tmp, 'o-lr'), '--lr', '0'), /^error: --lr must be > 0 \(got 0\)$/m],
+    [
+      'rank ≤ 0',
+      () => train('--out', join(tmp, 'o-rank'), '--rank', '0'),
+      /^error: --rank must be a positive integer \(got 0\)$/m,
+    ],
+    [
+      '--grad-accum 0, named by its flag',
+      () => train('--out', join(tmp, 'o-acc'), '--grad-accum', '0'),
+      /^error: --grad-accum must be a positive integer \(got 0\)$/m,
+    ],
+    [
+      '--val-split 1, named by its flag',
+      () => train('--out', join(tmp, 'o-val'), '--val-split', '1'),
+      /^error: --val-split must be in \[0, 1\) \(got 1\)$/m,
+    ],
     [
       'init adapter that does not fit the base',
       () => train('--out', join(tmp, 'o-init'), '--init-adapter', join(golden, 'qwen2/adapter_init')),
@@ -298,6 +312,8 @@ describe('cli bad input', () => {
         'o-empty',
         'o-lr',
         'o-rank',
+        'o-acc',
+        'o-val',
         'o-init',
         'o-t',
         'o-n',

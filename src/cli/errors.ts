@@ -5,6 +5,9 @@ import { GraphError } from '../engine/graph/ir';
 
 export class UsageError extends Error {}
 
+/** The flag that sets a training setting (`gradAccum` → `--grad-accum`), for resolveTrainConfig's errors. */
+export const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
 export function reportError(e: unknown, verbose: boolean): number {
   if (e instanceof UsageError) {
     process.stderr.write(`error: ${e.message}\nRun 'npm run cli -- help' for usage.\n`);

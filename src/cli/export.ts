@@ -30,6 +30,7 @@ import { dirSource } from '../engine/io/source_node';
 import { pickChatTemplate } from '../engine/text/template';
 import { resolveTrainConfig, type TrainConfig } from '../engine/train/config';
 import { modelSource, openModel } from './context';
+import { flagOf } from './errors';
 import { checkWritableDir, writeFilesAtomic } from './files';
 
 export const EXPORT_FORMATS = ['peft', 'merged', 'gguf-adapter', 'gguf-merged', 'recipe'] as const;
@@ -152,7 +153,7 @@ async function exportRecipe(a: ExportArgs): Promise<void> {
   if (!a.data) throw new UserError('--format recipe needs --data FILE');
   if (!existsSync(a.data) || statSync(a.data).isDirectory())
     throw new UserError(`--data ${a.data}: no such file`);
-  const train = resolveTrainConfig(a.train ?? {});
+  const train = resolveTrainConfig(a.train ?? {}, flagOf);
   checkWritableDir(a.out);
   if (existsSync(a.out) && readdirSync(a.out).length > 0 && !a.force)
     throw new UserError(`--out ${a.out} is not empty; use --force to write the recipe into it`);

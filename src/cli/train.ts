@@ -12,6 +12,7 @@ import { checkResumeData, datasetFingerprint, splitValidation } from '../engine/
 import { runTrainingLoop } from '../engine/train/loop';
 import { Trainer, type StepMetrics } from '../engine/train/trainer';
 import { metricsUpTo, readCheckpoint, writeCheckpoint } from './checkpoint';
+import { flagOf } from './errors';
 import { checkWritableDir, writeFilesAtomic } from './files';
 import { openModelReader, openRuntime, readExamples, type BackendChoice } from './context';
 import { peakMiB, placeModel, type MemoryArgs } from './memory';
@@ -29,19 +30,22 @@ export interface TrainArgs {
 }
 
 export async function train(a: TrainArgs): Promise<void> {
-  let cfg = resolveTrainConfig(a.config);
+  let cfg = resolveTrainConfig(a.config, flagOf);
   checkWritableDir(a.out);
   const model = await openModelReader(a.model, a.quiet);
   let init: Adapter | undefined;
   if (a.initAdapter) {
     init = await readAdapter(dirSource(a.initAdapter), model.config);
-    cfg = resolveTrainConfig({
-      ...a.config,
-      rank: init.meta.rank,
-      alpha: init.meta.alpha,
-      targets: init.meta.targets,
-      rslora: init.meta.rslora,
-    });
+    cfg = resolveTrainConfig(
+      {
+        ...a.config,
+        rank: init.meta.rank,
+        alpha: init.meta.alpha,
+        targets: init.meta.targets,
+        rslora: init.meta.rslora,
+      },
+      flagOf,
+    );
   }
   const resume = a.initAdapter ? readCheckpoint(a.initAdapter, cfg) : undefined;
   const { examples, truncated } = readExamples(a.data, model, {

@@ -92,25 +92,34 @@ export const defaultTrainConfig: TrainConfig = {
   plan: 'auto',
 };
 
-export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
+/**
+ * The full config, checked. Errors name each setting as `name` gives it (the CLI's flag, the Train tab's
+ * label; by default the key).
+ */
+export function resolveTrainConfig(
+  partial: Partial<TrainConfig>,
+  name: (key: keyof TrainConfig) => string = (k) => k,
+): TrainConfig {
   const c: TrainConfig = { ...defaultTrainConfig, ...partial };
   const positiveInt = (k: keyof TrainConfig) => {
     const v = c[k] as number;
-    if (!Number.isInteger(v) || v <= 0) throw new UserError(`${k} must be a positive integer (got ${v})`);
+    if (!Number.isInteger(v) || v <= 0)
+      throw new UserError(`${name(k)} must be a positive integer (got ${v})`);
   };
   const nonNeg = (k: keyof TrainConfig) => {
     const v = c[k] as number;
-    if (!Number.isFinite(v) || v < 0) throw new UserError(`${k} must be ≥ 0 (got ${v})`);
+    if (!Number.isFinite(v) || v < 0) throw new UserError(`${name(k)} must be ≥ 0 (got ${v})`);
   };
   positiveInt('rank');
   positiveInt('batchSize');
   positiveInt('gradAccum');
   positiveInt('maxLen');
-  if (!(c.lr > 0) || !Number.isFinite(c.lr)) throw new UserError(`lr must be > 0 (got ${c.lr})`);
-  if (!(c.alpha > 0)) throw new UserError(`alpha must be > 0 (got ${c.alpha})`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new UserError(`dropout must be in [0, 1) (got ${c.dropout})`);
+  if (!(c.lr > 0) || !Number.isFinite(c.lr)) throw new UserError(`${name('lr')} must be > 0 (got ${c.lr})`);
+  if (!(c.alpha > 0)) throw new UserError(`${name('alpha')} must be > 0 (got ${c.alpha})`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new UserError(`${name('dropout')} must be in [0, 1) (got ${c.dropout})`);
   if (!(c.valSplit >= 0 && c.valSplit < 1))
-    throw new UserError(`valSplit must be in [0, 1) (got ${c.valSplit})`);
+    throw new UserError(`${name('valSplit')} must be in [0, 1) (got ${c.valSplit})`);
   for (const k of [
     'weightDecay',
     'warmup',
@@ -125,10 +134,11 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   ] as const)
     nonNeg(k);
   if (!['auto', 'whole', 'layerwise'].includes(c.plan))
-    throw new UserError(`unknown plan '${c.plan}'; use auto, whole or layerwise`);
-  if (c.steps === 0 && !(c.epochs > 0)) throw new UserError('give steps > 0 or epochs > 0');
+    throw new UserError(`unknown ${name('plan')} '${c.plan}'; use auto, whole or layerwise`);
+  if (c.steps === 0 && !(c.epochs > 0))
+    throw new UserError(`give ${name('steps')} > 0 or ${name('epochs')} > 0`);
   if (!['constant', 'linear', 'cosine'].includes(c.schedule)) {
-    throw new UserError(`unknown schedule '${c.schedule}'; use constant, linear or cosine`);
+    throw new UserError(`unknown ${name('schedule')} '${c.schedule}'; use constant, linear or cosine`);
   }
   resolveTargets(c.targets);
   return c;

@@ -12,6 +12,7 @@ import { TrainCharts } from './Charts';
 import { estimateTraining } from './estimate';
 import { planStudioRun, type MemoryPlan } from '../../engine/train/planner';
 import { RunHistory } from './RunHistory';
+import { fieldLabel } from './help';
 import { TrainForm } from './TrainForm';
 import { stepNote } from './stepNote';
 
@@ -103,7 +104,7 @@ function Controls() {
   if (bad.length) invalid = `Fix ${bad.map(([k, v]) => `${k}: ${v}`).join('; ')}.`;
   else
     try {
-      resolveTrainConfig({ ...form, valSplit: ds?.valSplit ?? 0 });
+      resolveTrainConfig({ ...form, valSplit: ds?.valSplit ?? 0 }, fieldLabel);
     } catch (e) {
       invalid = errorText(e);
     }

@@ -2,8 +2,8 @@
 // src/engine/train/config.ts (so the two cannot drift apart).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultTrainConfig } from '../../engine/train/config';
-import { trainConfigHelp, trainFormGroups } from './help';
+import { defaultTrainConfig, resolveTrainConfig } from '../../engine/train/config';
+import { fieldLabel, trainConfigHelp, trainFormGroups } from './help';
 
 describe('train form help', () => {
   it('lays out every config field exactly once', () => {
@@ -22,5 +22,12 @@ describe('train form help', () => {
       [...body.matchAll(/\/\*\* (.+?) \*\/\s+(\w+)\??:/g)].map((m) => [m[2], m[1]]),
     );
     expect(trainConfigHelp).toEqual(docs);
+  });
+
+  it('names a bad setting by its label in the errors', () => {
+    expect(() => resolveTrainConfig({ lr: 0 }, fieldLabel)).toThrow('Learning rate must be > 0 (got 0)');
+    expect(() => resolveTrainConfig({ gradAccum: 0 }, fieldLabel)).toThrow(
+      'Gradient accumulation must be a positive integer (got 0)',
+    );
   });
 });

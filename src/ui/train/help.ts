@@ -103,3 +103,7 @@ export const trainFormGroups: { title: string; fields: FieldSpec[] }[] = [
     ],
   },
 ];
+
+/** A setting's label on the Train tab (resolveTrainConfig's errors name it so). */
+export const fieldLabel = (key: keyof TrainConfig): string =>
+  trainFormGroups.flatMap((g) => g.fields).find((f) => f.key === key)?.label ?? key;
