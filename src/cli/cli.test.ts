@@ -294,6 +294,16 @@ describe('cli bad input', () => {
       /needs --adapter/,
     ],
     [
+      '--top-p 2, named by its flag',
+      () => cli('generate', '--model', model, '--prompt', 'hi', '--top-p', '2'),
+      /^error: --top-p must be in \[0, 1\] \(got 2\)$/m,
+    ],
+    [
+      'eval --max-len 0, named by its flag',
+      () => cli('eval', '--model', model, '--data', data, '--max-len', '0'),
+      /^error: --max-len must be a positive integer \(got 0\)$/m,
+    ],
+    [
       'Hub unreachable',
       () => cli('eval', '--model', 'someone/some-model', '--data', data),
       /127\.0\.0\.1:9|reach|network/i,

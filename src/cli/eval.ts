@@ -5,6 +5,7 @@ import { dirSource } from '../engine/io/source_node';
 import { ALL_LINEAR, resolveTrainConfig } from '../engine/train/config';
 import { Trainer } from '../engine/train/trainer';
 import { openModelReader, openRuntime, readExamples, type BackendChoice } from './context';
+import { flagOf } from './errors';
 import { placeModel, type MemoryArgs } from './memory';
 
 export interface EvalArgs {
@@ -22,17 +23,20 @@ export interface EvalArgs {
 export async function evaluate(a: EvalArgs): Promise<void> {
   const model = await openModelReader(a.model, a.quiet);
   const adapter = a.adapter ? await readAdapter(dirSource(a.adapter), model.config) : undefined;
-  const cfg = resolveTrainConfig({
-    rank: adapter?.meta.rank ?? 1,
-    alpha: adapter?.meta.alpha ?? 1,
-    rslora: adapter?.meta.rslora ?? false,
-    targets: adapter?.meta.targets ?? [...ALL_LINEAR].slice(0, 1),
-    dropout: 0,
-    batchSize: a.batchSize,
-    maxLen: a.maxLen,
-    steps: 1,
-    shuffle: false,
-  });
+  const cfg = resolveTrainConfig(
+    {
+      rank: adapter?.meta.rank ?? 1,
+      alpha: adapter?.meta.alpha ?? 1,
+      rslora: adapter?.meta.rslora ?? false,
+      targets: adapter?.meta.targets ?? [...ALL_LINEAR].slice(0, 1),
+      dropout: 0,
+      batchSize: a.batchSize,
+      maxLen: a.maxLen,
+      steps: 1,
+      shuffle: false,
+    },
+    flagOf,
+  );
   const { examples } = readExamples(a.data, model, { maxLen: cfg.maxLen, trainOnPrompt: false });
   const runtime = await openRuntime(a.backend, a.threads);
   const { device, plan } = await placeModel(model, runtime, cfg, examples, a.memory, a.quiet, true);

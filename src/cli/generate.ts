@@ -3,7 +3,7 @@
 // prompt ids, the new ids and the text instead.
 import { UserError } from '../engine/errors';
 import { Generator } from '../engine/generate/generator';
-import type { SamplingOptions } from '../engine/generate/sampling';
+import { checkSampling, defaultSampling, type SamplingOptions } from '../engine/generate/sampling';
 import { stopIds, TextStopper } from '../engine/generate/stops';
 import { readAdapter } from '../engine/io/peft';
 import { dirSource } from '../engine/io/source_node';
@@ -12,6 +12,7 @@ import { encodeChatPrompt } from '../engine/text/encode';
 import { defaultTemplateKwargs, pickChatTemplate } from '../engine/text/template';
 import { createDecodeStream } from '../engine/text/tokenizer';
 import { modelTokenizer, openModelReader, openRuntime, type BackendChoice } from './context';
+import { flagOf } from './errors';
 
 export interface GenerateArgs {
   model: string;
@@ -34,6 +35,7 @@ export async function generate(a: GenerateArgs): Promise<void> {
   if ((a.prompt === undefined) === (a.chat === undefined))
     throw new UserError('give exactly one of --prompt TEXT or --chat TEXT');
   if (!(a.maxNewTokens > 0)) throw new UserError('--max-new-tokens must be > 0');
+  checkSampling({ ...defaultSampling, ...a.sampling }, flagOf);
   const model = await openModelReader(a.model, a.quiet); // weights read as they go to the device
   const tok = modelTokenizer(model);
   if (!tok) throw new UserError('the model has no tokenizer.json: generate needs one');

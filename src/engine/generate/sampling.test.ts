@@ -3,7 +3,7 @@
 // probabilities; greedy is the penalised argmax; a Qwen-size vocabulary is sampled without a full sort.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../train/rng';
-import { candidates, sampleToken, type SamplingOptions } from './sampling';
+import { candidates, checkSampling, defaultSampling, sampleToken, type SamplingOptions } from './sampling';
 
 /** The previous implementation: copy, penalise, sort everything, cut. Returns id → probability. */
 function reference(logits: Float32Array, seen: number[], o: SamplingOptions): Map<number, number> {
@@ -92,6 +92,20 @@ describe('sampling', () => {
     for (const [id, p] of want) expect(Math.abs((counts.get(id) ?? 0) / n - p)).toBeLessThan(0.012);
     const again = new Rng(3);
     expect(draws.slice(0, 50)).toEqual(draws.slice(0, 50).map(() => sampleToken(logits, [], o, again)));
+  });
+
+  it('refuses settings with no meaning, naming them', () => {
+    expect(() => checkSampling(defaultSampling)).not.toThrow();
+    expect(() => checkSampling({ ...defaultSampling, topP: 1.5 })).toThrow(
+      'topP must be in [0, 1] (got 1.5)',
+    );
+    expect(() => checkSampling({ ...defaultSampling, temperature: -1 }, (k) => `<${k}>`)).toThrow(
+      '<temperature> must be ≥ 0 (got -1)',
+    );
+    expect(() => checkSampling({ ...defaultSampling, topK: 2.5 })).toThrow('topK must be an integer ≥ 0');
+    expect(() => checkSampling({ ...defaultSampling, repetitionPenalty: 0 })).toThrow(
+      'repetitionPenalty must be > 0 (got 0)',
+    );
   });
 
   it('greedy is the argmax after the repetition penalty', () => {

@@ -2,6 +2,7 @@
 // top-k → top-p, then a seeded draw (greedy when temperature is 0). The kept set is the shortest prefix of the
 // tokens sorted by logit (ties: lower id first) reaching k tokens / probability p, found without sorting the
 // vocabulary: a histogram of distances below the best logit, then a sort of the one boundary bucket only.
+import { UserError } from '../errors';
 import type { Rng } from '../train/rng';
 
 export interface SamplingOptions {
@@ -16,6 +17,20 @@ export interface SamplingOptions {
 }
 
 export const defaultSampling: SamplingOptions = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1 };
+
+/** Refuses settings with no meaning; errors name each setting as `name` gives it (the CLI's flags). */
+export function checkSampling(
+  s: SamplingOptions,
+  name: (key: keyof SamplingOptions) => string = (k) => k,
+): void {
+  const bad = (k: keyof SamplingOptions, rule: string) => {
+    throw new UserError(`${name(k)} must be ${rule} (got ${s[k]})`);
+  };
+  if (!(s.temperature >= 0 && Number.isFinite(s.temperature))) bad('temperature', '≥ 0');
+  if (!(s.topP >= 0 && s.topP <= 1)) bad('topP', 'in [0, 1]');
+  if (!(Number.isInteger(s.topK) && s.topK >= 0)) bad('topK', 'an integer ≥ 0');
+  if (!(s.repetitionPenalty > 0 && Number.isFinite(s.repetitionPenalty))) bad('repetitionPenalty', '> 0');
+}
 
 export function argmax(x: ArrayLike<number>): number {
   let best = 0;

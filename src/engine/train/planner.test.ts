@@ -98,6 +98,9 @@ describe('memory planner', () => {
     expect(() => planMemory(request({ budget: 600 * MiB }))).toThrow(
       /the model alone does not fit: choose a smaller model/,
     );
+    expect(() => planMemory(request({ budget: 10 * MiB }))).toThrow(
+      /over the memory budget of 10 MiB; the runtime itself takes about \d+ MiB: raise the budget$/,
+    );
   });
 
   it('runs attention in query blocks for 1 × 4096 under 3 GiB, and still refuses a budget nothing fits', () => {

@@ -261,10 +261,13 @@ export function planMemory(r: PlanRequest): MemoryPlan {
           return p;
         }
   const b = best!;
+  const { weights, overhead } = b.breakdown;
   const lower =
-    b.breakdown.weights + b.breakdown.overhead > r.budget
-      ? 'the model alone does not fit: choose a smaller model'
-      : 'lower the batch size or the max length';
+    overhead >= r.budget
+      ? `the runtime itself takes about ${mib(overhead)}: raise the budget`
+      : weights + overhead > r.budget
+        ? 'the model alone does not fit: choose a smaller model'
+        : 'lower the batch size or the max length';
   throw new UserError(
     `a training step needs about ${mib(b.peak)} (weights ${mib(b.breakdown.weights)}, activations ${mib(b.breakdown.activations)}) with the ${b.plan === 'layerwise' ? 'layer-wise' : 'whole-model'} plan, over the memory budget of ${mib(r.budget)}; ${lower}`,
   );
