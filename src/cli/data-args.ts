@@ -1,8 +1,8 @@
 // Argument parsing for the data tools and `evaluate` (node:util parseArgs, the same conventions as the
 // other commands: numbers checked, missing flags named, bad usage exits 2 with one line).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readFileSync, existsSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { UserError } from '../errors';
 import type { BackendChoice } from './context';
 import { UsageError } from './errors';
@@ -39,6 +39,25 @@ export function need(v: Values, key: string): string {
   if (typeof s !== 'string' || !s) throw new UsageError(`missing --${key}`);
   return s;
 }
+
+/** --out, refused where it names one of the `inputs` flags' files: a tool never writes over what it reads. */
+export function outFile(v: Values, ...inputs: string[]): string {
+  const out = need(v, 'out');
+  for (const flag of inputs) {
+    const input = str(v, flag);
+    if (input !== undefined && sameFile(input, out))
+      throw new UserError(
+        `--out ${out} is the --${flag} file: write to another file, so that the input stays as it is`,
+      );
+  }
+  return out;
+}
+
+const sameFile = (a: string, b: string) => {
+  if (!existsSync(a) || !existsSync(b)) return resolve(a) === resolve(b);
+  const [x, y] = [statSync(a), statSync(b)];
+  return x.dev === y.dev && x.ino === y.ino;
+};
 
 export const str = (v: Values, key: string): string | undefined =>
   typeof v[key] === 'string' ? (v[key] as string) : undefined;

@@ -65,6 +65,13 @@ describe('cli data', () => {
     expect(r.code, r.err).toBe(0);
     expect(lastJson(r.out)).toEqual({ kept: 2, removed: 2 });
     expect(readJsonl(out)).toEqual([rows[0], rows[2]]);
+
+    // --out naming the input (by another path) is refused, and the input stays as it was
+    const input = put('same.jsonl', rows);
+    const before = readFileSync(input);
+    const same = cli('data', 'dedupe', '--data', input, '--out', `${tmp}/./same.jsonl`);
+    expectCleanError(same, /^error: --out .*same\.jsonl is the --data file: write to another file/m);
+    expect(readFileSync(input)).toEqual(before);
   }, 60_000);
 
   it('score adds IFD from the trained span training uses: the ratio of two `eval` losses', async () => {

@@ -26,6 +26,7 @@ import {
   backendOf,
   commonFlags,
   need,
+  outFile,
   num,
   parse,
   progressLine,
@@ -67,7 +68,7 @@ function encodeContext(model: ModelMeta, maxLen: number): EncodeContext {
 
 async function dedupeCmd(v: Values) {
   const data = need(v, 'data');
-  const out = need(v, 'out');
+  const out = outFile(v, 'data');
   const threshold = num(v, 'threshold') ?? DEFAULT_ROUGE_THRESHOLD;
   if (!(threshold > 0 && threshold <= 1)) throw new UserError('--threshold must be in (0, 1]');
   const f = readRecords(readText(data), fileName(data));
@@ -89,7 +90,7 @@ async function dedupeCmd(v: Values) {
 
 async function scoreCmd(v: Values) {
   const data = need(v, 'data');
-  const out = need(v, 'out');
+  const out = outFile(v, 'data');
   const model = await openModelReader(need(v, 'model'), !!v.quiet);
   const adapterDir = str(v, 'adapter');
   const adapter = adapterDir ? await readAdapter(dirSource(adapterDir), model.config) : undefined;
@@ -141,7 +142,7 @@ async function statsCmd(v: Values) {
 
 async function templateCmd(v: Values) {
   const data = need(v, 'data');
-  const out = need(v, 'out');
+  const out = outFile(v, 'data');
   const instructions = (v.instruction as string[] | undefined) ?? [];
   if (instructions.length === 0) throw new UserError('give at least one --instruction TEMPLATE');
   const f = readRecords(readText(data), fileName(data));
@@ -157,7 +158,7 @@ async function templateCmd(v: Values) {
 }
 
 async function generateCmd(v: Values) {
-  const out = need(v, 'out');
+  const out = outFile(v, 'seed-tasks');
   const n = num(v, 'n', true);
   if (n === undefined) throw new UserError('missing --n (how many rows to generate)');
   const seedFile = need(v, 'seed-tasks');

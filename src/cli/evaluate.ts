@@ -22,7 +22,18 @@ import { UserError } from '../errors';
 import { parseDatasetStrict } from '../data/formats';
 import { modelTokenizer, openModelReader, openRuntime, type BackendChoice } from './context';
 import { checkWritableDir } from './files';
-import { commonFlags, backendOf, need, num, parse, progressLine, readText, str, writeOut } from './data-args';
+import {
+  commonFlags,
+  backendOf,
+  need,
+  num,
+  outFile,
+  parse,
+  progressLine,
+  readText,
+  str,
+  writeOut,
+} from './data-args';
 import { dirname } from 'node:path';
 import { defaultTrainConfig } from '../engine/train/config';
 
@@ -59,7 +70,7 @@ export function evaluateArgs(argv: string[]): EvaluateArgs {
     adapter: str(v, 'adapter'),
     compare: !!v.compare,
     data: need(v, 'data'),
-    out: need(v, 'out'),
+    out: outFile(v, 'data'),
     maxNewTokens: num(v, 'max-new-tokens', true) ?? 128,
     maxLen: num(v, 'max-len', true) ?? defaultTrainConfig.maxLen,
     trainData: str(v, 'train-data'),
