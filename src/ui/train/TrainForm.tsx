@@ -6,7 +6,7 @@ import { ALL_LINEAR, defaultTrainConfig, type TrainConfig } from '../../engine/t
 import { useStudio } from '../../state/store';
 import { Field } from '../common';
 import { NumberInput } from '../NumberInput';
-import { trainConfigHelp, trainFormGroups, type FieldSpec } from './help';
+import { fieldLabel, trainConfigHelp, trainFormGroups, type FieldSpec } from './help';
 import { schedulePreview } from '../actions/data';
 import { saveTrainForm } from '../actions/app';
 
@@ -188,7 +188,9 @@ export function TrainForm({ disabled }: { disabled: boolean }) {
         >
           Reset to defaults
         </button>
-        {changed.length > 0 && <span className="muted small">changed: {changed.join(', ')}</span>}
+        {changed.length > 0 && (
+          <span className="muted small">changed: {changed.map(fieldLabel).join(', ')}</span>
+        )}
       </div>
     </div>
   );
