@@ -10,12 +10,13 @@ import { dirSource } from '../engine/io/source_node';
 import { resolveTrainConfig, resolveTargets, type TrainConfig } from '../engine/train/config';
 import { checkResumeData, datasetFingerprint, splitValidation } from '../engine/train/data-split';
 import { runTrainingLoop } from '../engine/train/loop';
-import { Trainer, type StepMetrics } from '../engine/train/trainer';
+import { Trainer } from '../engine/train/trainer';
 import { metricsUpTo, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { flagOf } from './errors';
 import { checkWritableDir, writeFilesAtomic } from './files';
 import { openModelReader, openRuntime, readExamples, type BackendChoice } from './context';
 import { peakMiB, placeModel, type MemoryArgs } from './memory';
+import { TrainProgress } from './progress';
 
 export interface TrainArgs {
   model: string;
@@ -96,6 +97,7 @@ export async function train(a: TrainArgs): Promise<void> {
     );
   }
   // Ctrl-C (or a TERM) stops after the current step, with a checkpoint and the adapter of that step
+  const progress = new TrainProgress(trainer.totalSteps, resume?.step ?? 0);
   let stop = false;
   const onSignal = () => {
     stop = true;
@@ -113,7 +115,7 @@ export async function train(a: TrainArgs): Promise<void> {
           const line: Record<string, number> = { ...m, mem_mb: peakMiB(runtime) };
           if (valLoss !== undefined) line.val_loss = valLoss;
           appendFileSync(metricsFile, JSON.stringify(line) + '\n');
-          if (!a.quiet) process.stderr.write(progressLine(m, trainer.totalSteps, valLoss));
+          if (!a.quiet) process.stderr.write(progress.line(m, valLoss));
         },
         onCheckpoint: async (ck) => {
           // the adapter beside its checkpoint, so the folder always holds one consistent state
@@ -134,12 +136,4 @@ export async function train(a: TrainArgs): Promise<void> {
     await device.dispose();
     await runtime.release();
   }
-}
-
-function progressLine(m: StepMetrics, total: number, valLoss: number | undefined): string {
-  const tps = (m.tokens / m.ms) * 1000;
-  return (
-    `step ${m.step}/${total}  loss ${m.loss.toFixed(4)}${valLoss !== undefined ? `  val ${valLoss.toFixed(4)}` : ''}` +
-    `  lr ${m.lr.toExponential(2)}  grad_norm ${m.grad_norm.toFixed(3)}  ${tps.toFixed(0)} tok/s\n`
-  );
 }
