@@ -77,7 +77,7 @@ describe('export --format recipe', () => {
       '--schedule',
       'x',
     );
-    expect(r.err).toMatch(/unknown schedule 'x'/);
+    expect(r.err).toBe("error: unknown --schedule 'x'; use constant, linear or cosine\n");
     expect(existsSync(out)).toBe(false);
   });
 
