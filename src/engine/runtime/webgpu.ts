@@ -253,14 +253,15 @@ export class CapturedIo {
   /**
    * Every output bound: the caller's tensor, else a fixed buffer of this session (created on the first run), so
    * onnxruntime allocates no output of a captured graph (outputs it allocates came back as unknown buffers after
-   * captured sessions were released and others created). An output whose shape is not static is left to it.
+   * captured sessions were released and others created). An output whose shape is symbolic is left to it.
    */
   fetches(meta: readonly OrtSession.ValueMetadata[], given: Record<string, OrtTensor>) {
     const out: Record<string, OrtTensor | null> = {};
     for (const m of meta) {
       const dims = m.isTensor ? m.shape : [];
       if (given[m.name]) out[m.name] = given[m.name];
-      else if (!m.isTensor || !dims.length || dims.some((d) => typeof d !== 'number')) out[m.name] = null;
+      // our graphs declare every output's shape, so an empty one is a scalar
+      else if (!m.isTensor || dims.some((d) => typeof d !== 'number')) out[m.name] = null;
       else {
         const dtype = m.type as DType;
         const key = `output ${m.name}`;
