@@ -2,9 +2,36 @@
 // graph (generate/graph.ts): fused graphs take right-padded rows and GroupQueryAttention's seqlens_k, and
 // update a cache bound as both input and output in place; the others take left-padded rows, an additive mask
 // and a write matrix, and return a rewritten cache that replaces the old one each run.
+import { Graph } from '../graph/ir';
+import { toOnnx } from '../graph/onnx';
+import * as o from '../graph/ops';
 import type { ModelConfig } from '../model/config';
 import { NEG_INF } from '../model/llama';
 import type { RtTensor, Runtime } from '../runtime/types';
+
+/**
+ * `count` zero tensors of `dims` on the device. On WebGPU onnxruntime allocates them (outputs of a tiny graph):
+ * onnxruntime-web 1.30 keeps the buffers it allocated registered for good, while a buffer of ours is
+ * unregistered after every run, and a captured graph (GroupQueryAttention needs its cache bound as input and
+ * output) later looks its output up by the first run's released handle: a TypeError, or another buffer,
+ * depending on where the allocator put the handles.
+ */
+async function zeros(rt: Runtime, dims: number[], count: number): Promise<RtTensor[]> {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const out: RtTensor[] = [];
+  if (rt.info.backend !== 'webgpu') {
+    // an array each: on the CPU upload() keeps the array itself, which the run then writes into
+    for (let i = 0; i < count; i++) out.push(await rt.upload('float32', new Float32Array(n), dims));
+    return out;
+  }
+  const g = new Graph('zeros');
+  g.output(o.expand(o.mul(g.input('x', 'float32', [1]), 0), dims), 'z');
+  const session = await rt.createSession(toOnnx(g), { keepOnDevice: ['z'] });
+  const x = rt.tensor('float32', new Float32Array(1), [1]);
+  for (let i = 0; i < count; i++) out.push((await session.run({ x })).z);
+  await session.release(); // closes once the last of its outputs is disposed
+  return out;
+}
 
 /** Per-layer caches (B, KV, S, hd) named as the graphs' inputs (past.*) and outputs (present.*). */
 export class KvCache {
@@ -17,12 +44,7 @@ export class KvCache {
 
   static async create(rt: Runtime, c: ModelConfig, B: number, S: number, inPlace: boolean): Promise<KvCache> {
     const dims = [B, c.num_key_value_heads, S, c.head_dim];
-    const n = dims.reduce((a, b) => a * b, 1);
-    const tensors: RtTensor[] = [];
-    // an array each: on the CPU upload() keeps the array itself, which the run then writes into
-    for (let i = 0; i < 2 * c.num_hidden_layers; i++)
-      tensors.push(await rt.upload('float32', new Float32Array(n), dims));
-    return new KvCache(rt, `${B}/${S}`, inPlace, tensors);
+    return new KvCache(rt, `${B}/${S}`, inPlace, await zeros(rt, dims, 2 * c.num_hidden_layers));
   }
 
   private named(prefix: string): Record<string, RtTensor> {

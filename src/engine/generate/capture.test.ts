@@ -1,7 +1,8 @@
 // Graph-captured decoding on WebGPU (Dawn; SwiftShader without a GPU) gives the same tokens and logits as
 // decoding without capture, for two prompts of different lengths with an adapter, twice in a row (the captured
 // graph is replayed with new inputs); the weights and the in-place KV cache are bound without copies (GPU
-// memory grows by far less than the weights), and a re-uploaded adapter is re-captured, not replayed stale.
+// memory grows by far less than the weights), a re-uploaded adapter is re-captured, not replayed stale, and a
+// concurrent generation's runs between the captured ones change nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceModel } from '../model/device';
 import { dispatches, gpuMemory, resetPeak } from '../runtime/gpu-counters';
@@ -57,6 +58,10 @@ describe('graph-captured decode', () => {
       [1, 5, 6, 7],
     ];
     expect((await decode(captured, other)).ids).toEqual((await decode(plain, other)).ids);
+    // other GPU work between the captured runs (a concurrent generation registers and releases its buffers)
+    const [both, beside] = await Promise.all([decode(captured, other), decode(plain, prompts)]);
+    expect(both.ids).toEqual((await decode(plain, other)).ids);
+    expect(beside.ids).toEqual(want.ids);
     await plain.dispose();
     await captured.dispose();
     await dev.dispose();

@@ -164,11 +164,9 @@ export function createOrtRuntime(cfg: OrtRuntimeConfig): Runtime {
           return Promise.reject(e);
         }
         // every output by name: the caller's tensor, or null (onnxruntime allocates it)
-        const fetches = captured
-          ? captured.fetches(s.outputMetadata, given)
-          : Object.keys(given).length
-            ? Object.fromEntries(s.outputNames.map((k) => [k, given[k] ?? null]))
-            : undefined;
+        const fetches = Object.keys(given).length
+          ? Object.fromEntries(s.outputNames.map((k) => [k, given[k] ?? null]))
+          : undefined;
         return queue.run(async () => {
           alive();
           if (!open) throw new Error('session already released');

@@ -250,33 +250,6 @@ export class CapturedIo {
     return out;
   }
 
-  /**
-   * Every output bound: the caller's tensor, else a fixed buffer of this session (created on the first run), so
-   * onnxruntime allocates no output of a captured graph (outputs it allocates came back as unknown buffers after
-   * captured sessions were released and others created). An output whose shape is symbolic is left to it.
-   */
-  fetches(meta: readonly OrtSession.ValueMetadata[], given: Record<string, OrtTensor>) {
-    const out: Record<string, OrtTensor | null> = {};
-    for (const m of meta) {
-      const dims = m.isTensor ? m.shape : [];
-      if (given[m.name]) out[m.name] = given[m.name];
-      // our graphs declare every output's shape, so an empty one is a scalar
-      else if (!m.isTensor || dims.some((d) => typeof d !== 'number')) out[m.name] = null;
-      else {
-        const dtype = m.type as DType;
-        const key = `output ${m.name}`;
-        let slot = this.slots.get(key);
-        if (!slot) {
-          const buffer = createStorageBuffer(this.device, byteSize(dtype, dims as number[]));
-          slot = { buffer, tensor: gpuTensor(this.ort, buffer, dtype, dims as number[]), dims: '' };
-          this.slots.set(key, slot);
-        }
-        out[m.name] = slot.tensor;
-      }
-    }
-    return out;
-  }
-
   /** Fresh copies of the captured outputs: on the GPU for `keep`, on the host for the others. */
   async collect(
     outs: Record<string, OrtTensor>,
