@@ -193,7 +193,9 @@ export function uploadTensor(
  * GPU inputs named in `copied` (those that change between runs), are copied into fixed slots before each run;
  * other GPU inputs (weights, a KV cache updated in place) and outputs given by the caller are bound as they are,
  * with no copy, and must be the very buffers the capture recorded: another buffer is an error, not a silent
- * replay on stale data. Outputs are copied out, keeping the usual session semantics.
+ * replay on stale data. Outputs are copied out, keeping the usual session semantics. An output given by the
+ * caller must be a buffer onnxruntime allocated (an output of another run, as generate/cache.ts's zeros): ours
+ * are unregistered after each run, and later runs look the output up by the first run's released handle.
  */
 export class CapturedIo {
   private slots = new Map<string, { buffer: GpuBuffer; tensor: OrtTensor; dims: string }>();
