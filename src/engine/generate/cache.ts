@@ -10,16 +10,16 @@ import { NEG_INF } from '../model/llama';
 import type { RtTensor, Runtime } from '../runtime/types';
 
 /**
- * `count` zero tensors of `dims` on the device. On WebGPU onnxruntime allocates them (outputs of a tiny graph):
- * onnxruntime-web 1.30 keeps the buffers it allocated registered for good, while a buffer of ours is
- * unregistered after every run, and a captured graph (GroupQueryAttention needs its cache bound as input and
- * output) later looks its output up by the first run's released handle: a TypeError, or another buffer,
- * depending on where the allocator put the handles.
+ * `count` zero tensors of `dims` on the device. For a captured graph on WebGPU onnxruntime allocates them
+ * (outputs of a tiny graph): onnxruntime-web 1.30 keeps the buffers it allocated registered for good, while a
+ * buffer of ours is unregistered after every run, and a captured graph (GroupQueryAttention needs its cache
+ * bound as input and output) later looks its output up by the first run's released handle: a TypeError, or
+ * another buffer, depending on where the allocator put the handles. Otherwise they are uploaded.
  */
-async function zeros(rt: Runtime, dims: number[], count: number): Promise<RtTensor[]> {
+async function zeros(rt: Runtime, dims: number[], count: number, captured: boolean): Promise<RtTensor[]> {
   const n = dims.reduce((a, b) => a * b, 1);
   const out: RtTensor[] = [];
-  if (rt.info.backend !== 'webgpu') {
+  if (!captured || rt.info.backend !== 'webgpu') {
     // an array each: on the CPU upload() keeps the array itself, which the run then writes into
     for (let i = 0; i < count; i++) out.push(await rt.upload('float32', new Float32Array(n), dims));
     return out;
@@ -42,9 +42,17 @@ export class KvCache {
     private tensors: RtTensor[],
   ) {}
 
-  static async create(rt: Runtime, c: ModelConfig, B: number, S: number, inPlace: boolean): Promise<KvCache> {
+  /** `captured`: for graph-captured runs (WebGPU: buffers onnxruntime allocated, see `zeros`). */
+  static async create(
+    rt: Runtime,
+    c: ModelConfig,
+    B: number,
+    S: number,
+    inPlace: boolean,
+    captured = false,
+  ): Promise<KvCache> {
     const dims = [B, c.num_key_value_heads, S, c.head_dim];
-    return new KvCache(rt, `${B}/${S}`, inPlace, await zeros(rt, dims, 2 * c.num_hidden_layers));
+    return new KvCache(rt, `${B}/${S}`, inPlace, await zeros(rt, dims, 2 * c.num_hidden_layers, captured));
   }
 
   private named(prefix: string): Record<string, RtTensor> {

@@ -103,7 +103,7 @@ export class Generator {
 
   private session(B: number, L: number, S: number, R: number): Promise<Session> {
     const ad = this.adapter;
-    const capture = !!this.options.graphCapture && L === 1 && this.device.rt.info.backend === 'webgpu';
+    const capture = this.captured && L === 1;
     const key = `${B}/${L}/${S}/${R}/${ad?.key ?? 'base'}${capture ? '/captured' : ''}`;
     let s = this.sessions.get(key);
     if (!s) {
@@ -140,6 +140,11 @@ export class Generator {
     }
   }
 
+  /** decode runs graph-captured (WebGPU) */
+  private get captured(): boolean {
+    return !!this.options.graphCapture && this.device.rt.info.backend === 'webgpu';
+  }
+
   private get fused(): boolean {
     return (this.options.fused ?? true) && fusedSupported(this.device.config);
   }
@@ -150,14 +155,14 @@ export class Generator {
     const rt = this.device.rt;
     const inPlace = this.fused && rt.info.backend !== 'wasm'; // onnxruntime-web's wasm copies outputs
     if (!inPlace || this.kvBusy)
-      return { kv: await KvCache.create(rt, this.device.config, B, S, inPlace), kept: false };
+      return { kv: await KvCache.create(rt, this.device.config, B, S, inPlace, this.captured), kept: false };
     this.kvBusy = true; // claimed before any await: a concurrent generation gets a fresh cache
     try {
       if (this.kv?.key !== `${B}/${S}`) {
         this.kv?.dispose();
         this.kv = null;
         await this.dropCaptured(); // captured with the old cache's buffers
-        this.kv = await KvCache.create(rt, this.device.config, B, S, true);
+        this.kv = await KvCache.create(rt, this.device.config, B, S, true, this.captured);
       }
       return { kv: this.kv, kept: true };
     } catch (e) {
@@ -183,7 +188,7 @@ export class Generator {
     }
     const rope = await this.device.ropeTables(S);
     const { kv, kept } = await this.cache(B, S);
-    const captured = !!this.options.graphCapture && rt.info.backend === 'webgpu';
+    const captured = this.captured;
     const inputs = this.fused ? gqaInputs(rt, prompts, L, !captured) : maskedInputs(rt, prompts, L, S);
     const prefillInputs = this.fused && captured ? gqaInputs(rt, prompts, L, true) : inputs;
     const out: number[][] = prompts.map(() => []);
