@@ -52,7 +52,9 @@ export class KvCache {
     captured = false,
   ): Promise<KvCache> {
     const dims = [B, c.num_key_value_heads, S, c.head_dim];
-    return new KvCache(rt, `${B}/${S}`, inPlace, await zeros(rt, dims, 2 * c.num_hidden_layers, captured));
+    // only a cache bound as an output (in place) needs buffers onnxruntime allocated
+    const tensors = await zeros(rt, dims, 2 * c.num_hidden_layers, captured && inPlace);
+    return new KvCache(rt, `${B}/${S}`, inPlace, tensors);
   }
 
   private named(prefix: string): Record<string, RtTensor> {
